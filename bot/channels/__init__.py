@@ -1,0 +1,1 @@
+"""Channels: adapters that translate between a chat surface and engine events."""

@@ -1,0 +1,119 @@
+"""The terminal chat: the same engine and database as Telegram, with numbered choices."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from bot.engine.engine import Engine
+from bot.engine.events import Attachment, Choice, Event, Reply, Response, UserKey
+from bot.engine.store import StoreError
+
+log = logging.getLogger(__name__)
+
+_BOLD, _DIM, _CYAN, _RESET = "\033[1m", "\033[2m", "\033[36m", "\033[0m"
+
+
+class Console:
+    """Reads lines from a terminal (or a pipe) and prints the engine's replies."""
+
+    def __init__(self, engine: Engine, user: str, stdin: BinaryIO, stdout: TextIO,
+                 files_dir: Path, locale: str | None = None,
+                 colour: bool | None = None) -> None:
+        self.engine = engine
+        self.key = UserKey("console", user)
+        self.stdin = stdin
+        self.stdout = stdout
+        self.files_dir = files_dir
+        self.locale = locale
+        self.colour = stdout.isatty() if colour is None else colour
+        self.width = min(shutil.get_terminal_size((80, 24)).columns, 88) - 2
+        self.choices: tuple[Choice, ...] = ()
+
+    def paint(self, text: str, style: str) -> str:
+        return f"{style}{text}{_RESET}" if self.colour else text
+
+    def run(self) -> int:
+        """Chat until end of input; returns the exit status."""
+        self.send(Event(self.key, text="/start", locale=self.locale))
+        while True:
+            self.stdout.write(self.paint("> ", _CYAN))
+            self.stdout.flush()
+            raw = self.stdin.readline()
+            if not raw:
+                self.stdout.write("\nBye - your place is saved.\n")
+                return 0
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                self.print_text("That was not valid UTF-8 text; please type it again.")
+                continue
+            self.send(self.event_for(line))
+
+    def event_for(self, line: str) -> Event:
+        """A typed number picks a numbered choice; anything else is text."""
+        stripped = line.strip()
+        if stripped.isdigit() and self.choices:
+            index = int(stripped) - 1
+            if 0 <= index < len(self.choices):
+                return Event(self.key, choice=self.choices[index].id, locale=self.locale)
+        return Event(self.key, text=line, locale=self.locale)
+
+    def send(self, event: Event) -> None:
+        try:
+            response = self.engine.handle(event)
+        except StoreError as exc:
+            log.error("store error for %s: %s", self.key, exc)
+            self.print_text(f"Sorry, I could not save that: {exc}. Nothing was lost; "
+                            "please try again.")
+            return
+        except Exception:
+            log.exception("error handling %s from %s", event.text[:80], self.key)
+            self.print_text("Sorry, something went wrong on my side. Your progress is saved; "
+                            "please try again.")
+            return
+        self.show(response)
+
+    def show(self, response: Response) -> None:
+        if response.chosen:
+            self.print_text(self.paint(f"(you chose: {response.chosen})", _DIM))
+        for reply in response.replies:
+            self.print_reply(reply)
+            if reply.choices:
+                self.choices = reply.choices
+
+    def print_reply(self, reply: Reply) -> None:
+        self.print_text(reply.text)
+        for attachment, kind in ((reply.image, "chart"), (reply.document, "file")):
+            if attachment is not None:
+                path = self.save(attachment)
+                caption = f" - {attachment.caption}" if attachment.caption else ""
+                self.print_text(self.paint(f"[{kind} saved to {path}]{caption}", _DIM))
+        for number, choice in enumerate(reply.choices, start=1):
+            self.stdout.write(f"  {self.paint(str(number), _BOLD)}) {choice.label}\n")
+        self.stdout.write("\n")
+
+    def print_text(self, text: str) -> None:
+        for paragraph in text.split("\n"):
+            wrapped = textwrap.fill(paragraph, self.width, replace_whitespace=False,
+                                    break_long_words=False, break_on_hyphens=False)
+            self.stdout.write(wrapped + "\n")
+
+    def save(self, attachment: Attachment) -> Path:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        safe_user = "".join(c if c.isalnum() else "_" for c in self.key.id)[:40]
+        path = self.files_dir / f"{safe_user}-{Path(attachment.filename).name}"
+        path.write_bytes(attachment.data)
+        return path.resolve()
+
+
+def run_console(build: Callable[[], Engine], user: str, files_dir: Path,
+                locale: str | None = None) -> int:
+    """Wire a console to stdin/stdout."""
+    engine = build()
+    return Console(engine, user, sys.stdin.buffer, sys.stdout, files_dir, locale).run()

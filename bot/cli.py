@@ -1,0 +1,152 @@
+"""The `ccbot` command: parses arguments, wires concrete parts together, calls one thing."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__, settings
+from bot.definitions.loader import load_content
+from bot.definitions.model import Content
+from bot.definitions.problems import ContentError
+from bot.definitions.validation import validate
+from bot.engine.engine import Engine
+from bot.engine.messages import REQUIRED_MESSAGES
+from bot.engine.store import StoreError
+
+log = logging.getLogger("ccbot")
+
+EXIT_PROBLEMS = 1
+EXIT_CONFIG = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def _content(args: argparse.Namespace) -> Content:
+    try:
+        return load_content(settings.content_dir(args.content),
+                            settings.dialogues_dir(args.dialogues), REQUIRED_MESSAGES)
+    except ContentError as exc:
+        errors = [p for p in exc.problems if not p.warning]
+        details = "\n".join(str(p) for p in errors[:20])
+        raise CliError(f"the content has {len(errors)} problem(s); run `ccbot validate`:\n"
+                       f"{details}") from exc
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    from bot.storage.sqlite_store import SQLiteStore
+
+    content = _content(args)
+    try:
+        store = SQLiteStore(settings.db_path(args.db))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    return Engine(content, store)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Chat in the terminal."""
+    from bot.channels.console import Console
+
+    engine = _engine(args)
+    console = Console(engine, args.user, sys.stdin.buffer, sys.stdout, Path(args.files),
+                      args.lang)
+    try:
+        return console.run()
+    except KeyboardInterrupt:
+        sys.stdout.write("\nBye - your place is saved.\n")
+        return 0
+    finally:
+        engine.store.close()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check content and dialogues; print each problem with file, key path and a hint."""
+    content_dir = settings.content_dir(args.content)
+    dialogues_dir = settings.dialogues_dir(args.dialogues)
+    problems = validate(content_dir, dialogues_dir, REQUIRED_MESSAGES)
+    errors = [p for p in problems if not p.warning]
+    warnings = [p for p in problems if p.warning]
+    for problem in errors + (warnings if args.warnings else []):
+        print(problem)
+    if errors:
+        print(f"\n{len(errors)} error(s), {len(warnings)} warning(s) in {content_dir} and "
+              f"{dialogues_dir}.")
+        return EXIT_PROBLEMS
+    note = f" ({len(warnings)} warning(s); show them with --warnings)" if warnings else ""
+    print(f"OK: {content_dir} and {dialogues_dir} are valid{note}.")
+    return 0
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    """Print a dialogue as a Mermaid state diagram."""
+    from bot.diagram import mermaid
+    from bot.engine.machines import DialogueMachine
+
+    content = _content(args)
+    dialogue = content.dialogues.get(args.dialogue)
+    if dialogue is None:
+        raise CliError(f"no dialogue '{args.dialogue}'; choose one of: "
+                       f"{', '.join(sorted(content.dialogues))}")
+    sys.stdout.write(mermaid(DialogueMachine(dialogue)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ccbot", description="Collaborative Capacity Advisor: a guided chat advisor.")
+    parser.add_argument("--version", action="version", version=f"ccbot {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--content", metavar="DIR", help="content folder (default ./content)")
+    common.add_argument("--dialogues", metavar="DIR",
+                        help="dialogues folder (default ./dialogues)")
+    common.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    with_db = argparse.ArgumentParser(add_help=False)
+    with_db.add_argument("--db", metavar="FILE",
+                         help=f"SQLite file (default ${settings.DB_ENV} or ./ccbot.db)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = sub.add_parser("chat", parents=[common, with_db], help=cmd_chat.__doc__,
+                          description=cmd_chat.__doc__)
+    chat.add_argument("--user", default="me", help="who you are (default 'me'); each name "
+                      "has its own progress")
+    chat.add_argument("--lang", help="language code, e.g. fr")
+    chat.add_argument("--files", default="ccbot-files", metavar="DIR",
+                      help="where charts and data files are written (default ./ccbot-files)")
+    chat.set_defaults(func=cmd_chat)
+
+    check = sub.add_parser("validate", parents=[common], help=cmd_validate.__doc__,
+                           description=cmd_validate.__doc__)
+    check.add_argument("--warnings", action="store_true", help="also print warnings")
+    check.set_defaults(func=cmd_validate)
+
+    diagram = sub.add_parser("diagram", parents=[common], help=cmd_diagram.__doc__,
+                             description=cmd_diagram.__doc__)
+    diagram.add_argument("dialogue", help="dialogue id, e.g. cycle")
+    diagram.set_defaults(func=cmd_diagram)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ccbot` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        result: int = args.func(args)
+        return result
+    except CliError as exc:
+        print(f"ccbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Content and dialogue definitions: YAML loaded and validated into frozen dataclasses."""

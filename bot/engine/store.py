@@ -1,0 +1,106 @@
+"""The storage port the engine needs, and its in-memory twin for tests."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from bot.engine.events import UserKey
+from bot.engine.records import Answer, Commit, UserRecord
+
+
+class StoreError(Exception):
+    """The store cannot be read or written; the message says what to do."""
+
+
+class Store(Protocol):
+    """Where users, their dialogue positions, answers and handled update ids live."""
+
+    def load_user(self, key: UserKey) -> UserRecord | None:
+        """The user's record, or None for someone new (or forgotten)."""
+        ...
+
+    def seen(self, channel: str, update_id: int) -> bool:
+        """True when this update was handled before."""
+        ...
+
+    def commit(self, change: Commit) -> bool:
+        """Apply a change atomically; False (and nothing written) if its update id was seen."""
+        ...
+
+    def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:
+        """The user's answers, oldest first."""
+        ...
+
+    def export_user(self, key: UserKey) -> dict[str, Any]:
+        """Everything stored about the user, as plain JSON-able values."""
+        ...
+
+    def close(self) -> None:
+        """Release resources."""
+        ...
+
+
+class MemoryStore:
+    """An in-memory Store with the same behaviour as the SQLite one."""
+
+    def __init__(self) -> None:
+        self._users: dict[UserKey, UserRecord] = {}
+        self._answers: list[Answer] = []
+        self._seen: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+
+    def load_user(self, key: UserKey) -> UserRecord | None:
+        with self._lock:
+            return self._users.get(key)
+
+    def seen(self, channel: str, update_id: int) -> bool:
+        with self._lock:
+            return (channel, update_id) in self._seen
+
+    def commit(self, change: Commit) -> bool:
+        with self._lock:
+            if change.update_id is not None:
+                marker = (change.user.channel, change.update_id)
+                if marker in self._seen:
+                    return False
+                self._seen.add(marker)
+            if change.forget:
+                self._users.pop(change.user, None)
+                self._answers = [a for a in self._answers if a.user != change.user]
+                return True
+            if change.record is not None:
+                self._users[change.user] = change.record
+            self._answers.extend(change.answers)
+            return True
+
+    def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:
+        with self._lock:
+            return [a for a in self._answers
+                    if a.user == key and (dialogue is None or a.dialogue == dialogue)]
+
+    def export_user(self, key: UserKey) -> dict[str, Any]:
+        with self._lock:
+            record = self._users.get(key)
+            return {
+                "users": [_record_dict(record)] if record else [],
+                "dialogue_states": [asdict(p) for p in record.positions] if record else [],
+                "answers": [_answer_dict(a) for a in self._answers if a.user == key],
+            }
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _record_dict(record: UserRecord) -> dict[str, Any]:
+    data = asdict(record)
+    data.pop("positions")
+    data["key"] = str(record.key)
+    return data
+
+
+def _answer_dict(answer: Answer) -> dict[str, Any]:
+    data = asdict(answer)
+    data.pop("user")
+    return data

@@ -1,0 +1,1 @@
+"""Storage adapters: the SQLite implementation of the engine's Store port."""

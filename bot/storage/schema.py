@@ -1,0 +1,52 @@
+"""The database schema, as sqlite-utils migrations applied in order at start-up."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("ccbot")
+
+
+def _table(db: Database, name: str) -> Table:
+    """The named table (sqlite-utils types `db[name]` as table-or-view)."""
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    """Users, their dialogue positions, the answer history and handled update ids."""
+    _table(db, "users").create(
+        {
+            "key": str, "channel": str, "external_id": str, "locale": str, "consent": int,
+            "role": str, "active": str, "turn": int, "awaiting": str, "start_payload": str,
+            "status": str, "created_at": float, "last_seen": float,
+        },
+        pk="key",
+        not_null={"channel", "external_id", "locale"},
+        defaults={"consent": 0, "turn": 0, "status": "active"},
+    )
+    _table(db, "dialogue_states").create(
+        {
+            "user_key": str, "dialogue": str, "state": str, "cycle": int, "pass_start": str,
+            "pending_level": int, "updated_at": float,
+        },
+        pk=("user_key", "dialogue"),
+        not_null={"state"},
+    )
+    _table(db, "answers").create(
+        {
+            "id": int, "user_key": str, "dialogue": str, "cycle": int, "question": str,
+            "level": int, "note": str, "at": float,
+        },
+        pk="id",
+        not_null={"user_key", "dialogue", "question", "at"},
+    )
+    _table(db, "answers").create_index(["user_key", "at"])
+    _table(db, "processed_updates").create(
+        {"channel": str, "update_id": int, "at": float},
+        pk=("channel", "update_id"),
+    )

@@ -1,0 +1,193 @@
+"""The SQLite Store: one file, WAL, one writer connection, each change in one transaction."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.engine.events import UserKey
+from bot.engine.records import Answer, Commit, Position, UserRecord
+from bot.engine.store import StoreError
+from bot.storage.schema import migrations
+
+BUSY_TIMEOUT_MS = 5000
+
+_USER_COLUMNS = ("key", "channel", "external_id", "locale", "consent", "role", "active", "turn",
+                 "awaiting", "start_payload", "created_at", "last_seen")
+_UPSERT_USER = (
+    f"INSERT INTO users ({', '.join(_USER_COLUMNS)}) VALUES ({', '.join('?' * len(_USER_COLUMNS))})"
+    " ON CONFLICT(key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _USER_COLUMNS[1:])
+)
+_UPSERT_STATE = (
+    "INSERT INTO dialogue_states (user_key, dialogue, state, cycle, pass_start, pending_level,"
+    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_key, dialogue) DO UPDATE SET"
+    " state = excluded.state, cycle = excluded.cycle, pass_start = excluded.pass_start,"
+    " pending_level = excluded.pending_level, updated_at = excluded.updated_at"
+)
+_INSERT_ANSWER = (
+    "INSERT INTO answers (user_key, dialogue, cycle, question, level, note, at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# Tables holding rows about a user, and the column naming them; /forget empties all of them.
+USER_TABLES: dict[str, str] = {"users": "key", "dialogue_states": "user_key",
+                               "answers": "user_key"}
+
+
+def explain(exc: sqlite3.Error, path: str) -> str:
+    """A message for a database error that says what to do about it."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (f"the database {path} is locked by another process; stop the other ccbot "
+                "process (or wait for it to finish) and try again")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (f"{path} is not a valid ccbot database ({text}); restore it from a backup or "
+                "point --db / CCBOT_DB at another file. Nothing was overwritten")
+    if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+        return (f"cannot write the database {path} ({text}); check the folder exists and is "
+                "writable, or choose another file with --db / CCBOT_DB")
+    if "full" in text:
+        return f"the disk holding {path} is full; free some space and try again"
+    return f"database error on {path}: {text}"
+
+
+class SQLiteStore:
+    """Store on a SQLite file; safe to call from several threads (one writer connection)."""
+
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            self._create_private(self.path)
+            self.conn = sqlite3.connect(self.path, check_same_thread=False,
+                                        isolation_level=None)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute(f"PRAGMA synchronous = {synchronous}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.db = Database(self.conn, execute_plugins=False)
+            migrations.apply(self.db)
+        except sqlite3.Error as exc:
+            raise StoreError(explain(exc, self.path)) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc.strerror}; check the "
+                             "folder exists and is writable, or use --db / CCBOT_DB") from exc
+
+    @staticmethod
+    def _create_private(path: str) -> None:
+        """Create the file readable by its owner only: it holds people's reflections."""
+        if path == ":memory:" or os.path.exists(path):
+            return
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT on the writer connection, rolled back on any error."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(explain(exc, self.path)) from exc
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(explain(exc, self.path)) from exc
+                raise
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Run a read query on the shared connection."""
+        with self._lock:
+            try:
+                cursor = self.conn.execute(sql, params)
+                cursor.row_factory = sqlite3.Row
+                return cursor.fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(explain(exc, self.path)) from exc
+
+    # ------------------------------------------------------------------ Store port
+    def load_user(self, key: UserKey) -> UserRecord | None:
+        rows = self.query(f"SELECT {', '.join(_USER_COLUMNS)} FROM users WHERE key = ?",
+                          (str(key),))
+        if not rows:
+            return None
+        row = rows[0]
+        positions = tuple(
+            Position(r["dialogue"], r["state"], r["cycle"] or 1, r["pass_start"],
+                     r["pending_level"])
+            for r in self.query("SELECT dialogue, state, cycle, pass_start, pending_level FROM "
+                                "dialogue_states WHERE user_key = ? ORDER BY dialogue",
+                                (str(key),))
+        )
+        return UserRecord(
+            key=key, locale=row["locale"], consent=bool(row["consent"]), role=row["role"],
+            active=row["active"], turn=row["turn"] or 0, awaiting=row["awaiting"],
+            positions=positions, created_at=row["created_at"] or 0.0,
+            last_seen=row["last_seen"] or 0.0, start_payload=row["start_payload"],
+        )
+
+    def seen(self, channel: str, update_id: int) -> bool:
+        return bool(self.query("SELECT 1 FROM processed_updates WHERE channel = ? AND "
+                               "update_id = ?", (channel, update_id)))
+
+    def commit(self, change: Commit) -> bool:
+        with self.transaction() as conn:
+            return self.apply(conn, change)
+
+    def apply(self, conn: sqlite3.Connection, change: Commit) -> bool:
+        """Write a change inside an open transaction; False if its update id was seen."""
+        if change.update_id is not None:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                (change.user.channel, change.update_id, time.time()))
+            if cursor.rowcount == 0:
+                return False
+        key = str(change.user)
+        if change.forget:
+            for table, column in USER_TABLES.items():
+                conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
+            return True
+        record = change.record
+        if record is not None:
+            conn.execute(_UPSERT_USER, (
+                key, record.key.channel, record.key.id, record.locale, int(record.consent),
+                record.role, record.active, record.turn, record.awaiting, record.start_payload,
+                record.created_at, record.last_seen))
+            now = record.last_seen
+            conn.executemany(_UPSERT_STATE, [
+                (key, p.dialogue, p.state, p.cycle, p.pass_start, p.pending_level, now)
+                for p in record.positions])
+        conn.executemany(_INSERT_ANSWER, [
+            (str(a.user), a.dialogue, a.cycle, a.question, a.level, a.note, a.at)
+            for a in change.answers])
+        return True
+
+    def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:
+        sql = ("SELECT dialogue, cycle, question, level, note, at FROM answers WHERE user_key = ?"
+               + (" AND dialogue = ?" if dialogue else "") + " ORDER BY at, id")
+        params: tuple[Any, ...] = (str(key), dialogue) if dialogue else (str(key),)
+        return [Answer(key, r["dialogue"], r["cycle"], r["question"], r["level"], r["note"],
+                       r["at"]) for r in self.query(sql, params)]
+
+    def export_user(self, key: UserKey) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for table, column in USER_TABLES.items():
+            rows = self.query(f"SELECT * FROM {table} WHERE {column} = ?", (str(key),))
+            data[table] = [dict(r) for r in rows]
+        return data
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
