@@ -245,6 +245,8 @@ class Turn:
             lines.append(self.t("profile.focus",
                                 strongest=self.strand_title(summary.strongest.strand),
                                 weakest=self.strand_title(summary.weakest.strand)))
+        elif summary.weakest:
+            lines.append(self.t("profile.level"))
         self.say("\n\n".join(lines))
 
     def cmd_restart(self, arg: str) -> None:
@@ -442,6 +444,9 @@ class Turn:
         if pos.state == summary:
             # Leaving the summary by a jump starts the next pass at the chosen strand.
             pos = replace(pos, cycle=pos.cycle + 1, pass_start=entry)
+        elif not self.cycle_has_answers(pos):
+            # Nothing answered in this pass yet: the pass starts where the user chose.
+            pos = replace(pos, pass_start=entry)
         self.set_position(replace(pos, state=state, pending_level=None))
         self.show_current = True
 
@@ -451,9 +456,7 @@ class Turn:
         start = self.content.dialogues[CYCLE].start
         cycle = 1
         if pos is not None:
-            used = any(a.cycle == pos.cycle for a in self.answers) or any(
-                a.cycle == pos.cycle for a in self.engine.store.answers(self.user.key, CYCLE))
-            cycle = pos.cycle + 1 if used else pos.cycle
+            cycle = pos.cycle + 1 if self.cycle_has_answers(pos) else pos.cycle
         self.set_position(Position(CYCLE, start, cycle=cycle, pass_start=start))
         self.say(self.t("restarted"))
 
@@ -475,6 +478,11 @@ class Turn:
         if summary.weakest is None:
             return self.content.strands[0].id
         return summary.weakest.strand
+
+    def cycle_has_answers(self, pos: Position) -> bool:
+        """True when anything (even a skip-with-note) was recorded in this pass."""
+        return any(a.cycle == pos.cycle for a in self.answers) or any(
+            a.cycle == pos.cycle for a in self.engine.store.answers(self.user.key, pos.dialogue))
 
     def cycle_levels(self, pos: Position) -> dict[str, int]:
         history = [a for a in self.engine.store.answers(self.user.key, pos.dialogue)
@@ -607,7 +615,7 @@ class Turn:
         levels = self.cycle_levels(pos)
         summary = summarise(self.content, levels)
         first = self.content.strands[0].id
-        if summary.weakest is None or summary.strongest is None:
+        if summary.weakest is None:
             return (self.t("summary.empty", cycle=pos.cycle),
                     (self.choice(first, self.t("summary.start_at",
                                                strand=self.strand_title(first))),
@@ -615,8 +623,11 @@ class Turn:
         lines = [self.t("summary.title", cycle=pos.cycle)]
         for score in summary.scores:
             lines.append(f"  {self.strand_title(score.strand)}: {score.mean:.1f} / 4")
-        lines.append(self.t("summary.strongest",
-                            strand=self.strand_title(summary.strongest.strand)))
+        if summary.strongest is not None:
+            lines.append(self.t("summary.strongest",
+                                strand=self.strand_title(summary.strongest.strand)))
+        else:
+            lines.append(self.t("summary.level"))
         lines.append(self.t("summary.weakest", strand=self.strand_title(summary.weakest.strand)))
         text = "\n".join(lines)
         if summary.focus_question and summary.focus_level:

@@ -47,8 +47,10 @@ def summarise(content: Content, levels: dict[str, int]) -> Summary:
             scores.append(StrandScore(strand.id, sum(values) / len(values), len(values)))
     if not scores:
         return Summary((), None, None, None, None)
-    strongest = max(scores, key=lambda s: s.mean)
     weakest = min(scores, key=lambda s: s.mean)
+    # With every strand level there is no strongest; the earliest strand is still the focus.
+    best = max(scores, key=lambda s: s.mean)
+    strongest = best if best.mean > weakest.mean else None
     order = {s.id: i for i, s in enumerate(content.sub_components)}
     in_weakest = [(lv, order.get(qid, 0), qid) for qid, lv in levels.items()
                   if content.questions[qid].strand == weakest.strand]
