@@ -34,7 +34,7 @@ def rss_mb() -> float:
 
 
 def populate(store: SQLiteStore, users: int) -> None:
-    """Stored users mid-cycle, each with one finished cycle of 12 answers (bulk, one transaction)."""
+    """Stored users mid-cycle, each with one finished cycle of 12 answers, in one transaction."""
     subs = ["outcomes.insight", "outcomes.relationships", "outcomes.design", "alignment.risk",
             "alignment.incentives", "alignment.resources", "delivery.innovation",
             "delivery.agility", "delivery.leadership", "accountability.evidence",
