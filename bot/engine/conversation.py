@@ -16,7 +16,7 @@ from bot.engine.machines import (
     is_note_state,
     step_of,
 )
-from bot.engine.records import MAX_NOTE_CHARS, Answer, Position, UserRecord
+from bot.engine.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
 from bot.engine.summaries import latest_levels, summarise
 from bot.engine.typed import normalise, typed_choice, typed_level
 
@@ -47,6 +47,8 @@ class Turn:
         self.chosen: str | None = None
         self.stale = False
         self.show_current = False
+        self.refused: list[str] = []
+        self.ops: list[Op] = []
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -139,8 +141,9 @@ class Turn:
             self.show_current = True
             return
         name, arg = match.group(1).lower(), (match.group(2) or "").strip()
-        handler = getattr(self, f"cmd_{name}", None)
-        if handler is None:
+        core = getattr(self, f"cmd_{name}", None)
+        added = self.engine.commands.get(name)
+        if core is None and added is None:
             self.say(self.t("hint.unknown_command", command="/" + name[:40]))
             self.show_current = True
             return
@@ -148,12 +151,20 @@ class Turn:
             self.say(self.t("onboarding.first"))
             self.show_current = True
             return
+        if added is not None and added.requires and not self.has_role(added.requires):
+            self.refuse(f"/{name}")
+            return
         self.record = replace(self.user, awaiting=None)
-        handler(arg)
+        if core is not None:
+            core(arg)
+        elif added is not None:
+            added.handler(self, arg)
 
     def cmd_start(self, arg: str) -> None:
         if not self.user.consent:
             self.show_current = True
+            return
+        if arg and self.use_start_payload(arg):
             return
         self.say(self.t("welcome_back"))
         self.ensure_cycle()
@@ -269,6 +280,9 @@ class Turn:
 
     # ------------------------------------------------------------------ choices and text
     def on_choice(self, data: str) -> None:
+        feature = self.engine.feature_for(data)
+        if feature is not None and self.user.consent and feature.button(self, data):
+            return
         match = _CHOICE.match(data)
         choices = self.current_choices()
         valid = {c.id: c for c in choices}
@@ -286,7 +300,12 @@ class Turn:
             self.show_current = True
             return
         pos = self.position()
-        if self.user.awaiting is None and pos is not None and is_note_state(pos.state):
+        awaiting = self.user.awaiting
+        feature = self.engine.feature_for(awaiting) if awaiting else None
+        if feature is not None and awaiting is not None and feature.text(self, awaiting, text):
+            self.show_current = True
+            return
+        if awaiting is None and pos is not None and is_note_state(pos.state):
             self.finish_note(pos, text)
             self.show_current = True
             return
@@ -341,6 +360,10 @@ class Turn:
             self.after_summary(pos, option)
 
     def on_awaited(self, awaiting: str, option: str) -> None:
+        feature = self.engine.feature_for(awaiting)
+        if feature is not None:
+            feature.act(self, awaiting, option)
+            return
         if awaiting == "strand":
             strand = self.content.strand(option)
             if strand is not None:
@@ -420,8 +443,11 @@ class Turn:
             return
         if step.end == "start_cycle":
             self.say(self.t("onboarding.done"))
+            payload = self.user.start_payload
             self.record = replace(self.user, start_payload=None)
             self.ensure_cycle()
+            if payload:
+                self.use_start_payload(payload)
 
     def ensure_cycle(self) -> None:
         """Make the cycle the active dialogue, starting it the first time."""
@@ -490,6 +516,20 @@ class Turn:
         history += [a for a in self.answers if a.cycle == pos.cycle]
         return latest_levels(history)
 
+    def use_start_payload(self, payload: str) -> bool:
+        """Offer a deep-link payload to the features; True if one used it."""
+        return any(f.start_payload(self, payload) for f in self.engine.features)
+
+    def has_role(self, role: str) -> bool:
+        """True when the user holds `role` (or a role above it)."""
+        return self.engine.roles.has(self.user.key, role)
+
+    def refuse(self, what: str) -> None:
+        """A polite refusal for something the user's role does not allow; logged by the engine."""
+        self.refused.append(what)
+        self.say(self.t("refused"))
+        self.show_current = True
+
     # ------------------------------------------------------------------ reading state
     def at_note(self) -> bool:
         pos = self.position() if self.record else None
@@ -534,6 +574,14 @@ class Turn:
 
     def current_prompt(self) -> tuple[str, tuple[Choice, ...]]:
         awaiting = self.user.awaiting
+        feature = self.engine.feature_for(awaiting) if awaiting else None
+        if feature is not None and awaiting is not None:
+            shown = feature.prompt(self, awaiting)
+            if shown is not None:
+                return shown
+            # The feature no longer offers this step (e.g. content changed): drop it.
+            self.record = replace(self.user, awaiting=None)
+            awaiting = None
         yes, no = self.choice("yes", self.t("yes")), self.choice("no", self.t("no"))
         if awaiting == "restart":
             return self.t("restart.confirm"), (yes, no)

@@ -37,6 +37,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "profile.none",
     "profile.title",
     "progress",
+    "refused",
     "restart.confirm",
     "restarted",
     "skip",

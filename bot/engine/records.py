@@ -60,6 +60,10 @@ class Answer:
     at: float
 
 
+class Op:
+    """A change a feature asks the store to make in the same transaction as the turn."""
+
+
 @dataclass(frozen=True)
 class Commit:
     """Everything one event changes, written in one transaction with its update id."""
@@ -69,4 +73,5 @@ class Commit:
     record: UserRecord | None
     answers: tuple[Answer, ...] = ()
     forget: bool = False
+    ops: tuple[Op, ...] = ()
     replies: tuple[Reply, ...] = field(default=(), compare=False)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, Protocol
 
 from bot.engine.events import UserKey
-from bot.engine.records import Answer, Commit, UserRecord
+from bot.engine.records import Answer, Commit, Op, UserRecord
 
 
 class StoreError(Exception):
@@ -42,10 +43,16 @@ class Store(Protocol):
         ...
 
 
+OpHandler = Callable[[Any, Op], None]
+
+
 class MemoryStore:
     """An in-memory Store with the same behaviour as the SQLite one."""
 
     def __init__(self) -> None:
+        # Features keep their own in-memory tables here, keyed by feature name.
+        self.tables: dict[str, Any] = {}
+        self.op_handlers: dict[type[Op], OpHandler] = {}
         self._users: dict[UserKey, UserRecord] = {}
         self._answers: list[Answer] = []
         self._seen: set[tuple[str, int]] = set()
@@ -73,6 +80,12 @@ class MemoryStore:
             if change.record is not None:
                 self._users[change.user] = change.record
             self._answers.extend(change.answers)
+            for op in change.ops:
+                handler = self.op_handlers.get(type(op))
+                if handler is None:
+                    raise StoreError(f"no handler for {type(op).__name__} in MemoryStore; "
+                                     "register one in op_handlers")
+                handler(self, op)
             return True
 
     def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:

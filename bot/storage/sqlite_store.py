@@ -6,7 +6,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.engine.events import UserKey
-from bot.engine.records import Answer, Commit, Position, UserRecord
+from bot.engine.records import Answer, Commit, Op, Position, UserRecord
 from bot.engine.store import StoreError
 from bot.storage.schema import migrations
 
@@ -65,6 +65,8 @@ class SQLiteStore:
     def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        # Features register how their ops are written, inside the turn's transaction.
+        self.op_handlers: dict[type[Op], Callable[[sqlite3.Connection, Op], None]] = {}
         try:
             self._create_private(self.path)
             self.conn = sqlite3.connect(self.path, check_same_thread=False,
@@ -172,6 +174,12 @@ class SQLiteStore:
         conn.executemany(_INSERT_ANSWER, [
             (str(a.user), a.dialogue, a.cycle, a.question, a.level, a.note, a.at)
             for a in change.answers])
+        for op in change.ops:
+            handler = self.op_handlers.get(type(op))
+            if handler is None:
+                raise StoreError(f"no handler for {type(op).__name__} in SQLiteStore; "
+                                 "register one in op_handlers")
+            handler(conn, op)
         return True
 
     def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:
