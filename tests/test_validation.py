@@ -208,3 +208,11 @@ def test_cli_validate_passes_on_shipped_content() -> None:
                             text=True, cwd=PROJECT)
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith("OK:")
+
+
+def test_message_defined_in_two_files(project: Path) -> None:
+    (project / "content/messages").mkdir(exist_ok=True)
+    (project / "content/messages/extra.yaml").write_text(
+        'messages:\n  skip:\n    en: "Skip it"\n', "utf-8")
+    find(errors(project), "content/messages/extra.yaml", "messages.skip",
+         "also in content/messages.yaml")

@@ -403,18 +403,27 @@ def _load_references(reader: _Reader, root: Path, sources: Sources) -> dict[str,
 
 
 def _load_messages(reader: _Reader, root: Path, sources: Sources) -> dict[str, LocalText]:
+    """content/messages.yaml, then one file per feature under content/messages/."""
+    messages: dict[str, LocalText] = {}
+
     def parse(data: Any, file: str) -> dict[str, LocalText]:
         top = reader.mapping(data, file, "")
         block = reader.mapping(top.get("messages"), file, "messages") if top else None
-        messages: dict[str, LocalText] = {}
         for key, value in (block or {}).items():
+            if f"message:{key}" in sources.places:
+                first = sources.get("message", str(key))[0]
+                reader.problem(file, f"messages.{key}", f"message '{key}' is also in {first}",
+                               "keep each message id in one file")
             sources.add("message", str(key), file, f"messages.{key}")
             text = reader.text({"m": value}, "m", file, f"messages.{key}")
             if text:
                 messages[str(key)] = text
         return messages
 
-    return _each_file(reader, root / "messages.yaml", parse) or {}
+    _each_file(reader, root / "messages.yaml", parse)
+    for path in sorted((root / "messages").glob("*.yaml")):
+        _each_file(reader, path, parse)
+    return messages
 
 
 def _load_dialogues(reader: _Reader, root: Path, sources: Sources) -> dict[str, Dialogue]:
