@@ -58,3 +58,15 @@ def test_every_message_the_engine_says_is_declared_required() -> None:
     for path in (PACKAGE / "engine").rglob("*.py"):
         used.update(re.findall(r'\bt\("([a-z_.]+)"', path.read_text("utf-8")))
     assert used - set(REQUIRED_MESSAGES) == set()
+
+
+def test_engine_says_messages_only_by_literal_id() -> None:
+    """A computed id would escape the check above and `ccbot validate`."""
+    import re
+
+    # Ids named in dialogues (say, choose, option labels) are checked by the dialogue checks.
+    from_dialogues = {"m", "step.choose", "o.label"}
+    for path in (PACKAGE / "engine").rglob("*.py"):
+        for call in re.findall(r"\.t\(([^)\s,]+)", path.read_text("utf-8")):
+            assert call.startswith('"') or call in from_dialogues, (
+                f"{path.name}: t({call} ...) is not a literal id")

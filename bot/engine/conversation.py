@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.definitions.model import Content, Dialogue, Question, Step, Strand
+from bot.engine import reports
+from bot.engine.charts import Chart, ChartRenderer, Series
 from bot.engine.events import Attachment, Choice, Event, Reply, Response
 from bot.engine.machines import (
     Cursor,
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 ONBOARDING = "onboarding"
 CYCLE = "cycle"
+REFLECT = "reflect"
 # Messages longer than this are not read as answers or commands (a pasted document, a flood).
 MAX_TEXT_CHARS = 10_000
 
@@ -48,6 +52,7 @@ class Turn:
         self.stale = False
         self.show_current = False
         self.refused: list[str] = []
+        self.chart_errors: list[str] = []
         self.ops: list[Op] = []
 
     # ------------------------------------------------------------------ helpers
@@ -259,6 +264,76 @@ class Turn:
         elif summary.weakest:
             lines.append(self.t("profile.level"))
         self.say("\n\n".join(lines))
+        self.profile_chart()
+
+    def profile_chart(self) -> None:
+        """The radar of latest levels, previous cycle overlaid; skipped if it cannot be drawn."""
+        data = reports.profile(self.content, self.engine.store.answers(self.user.key),
+                               self.locale)
+        if data is None or self.engine.charts is None:
+            return
+        words = []
+        for strand in self.content.strands:
+            parts = []
+            for axis, now, before in zip(data.axes, data.current,
+                                         data.previous or (None,) * len(data.axes)):
+                if axis.id.split(".")[0] != strand.id:
+                    continue
+                level = f"{now:.0f}" if now is not None else "-"
+                if before is not None and before != now:
+                    level += " (" + self.t("chart.was", level=f"{before:.0f}") + ")"
+                parts.append(f"{axis.label} {level}")
+            words.append(f"{strand.title.get(self.locale)}: {', '.join(parts)}")
+        caption = self.t("chart.profile.caption", levels="; ".join(words))[:1000]
+        current = Series(self.t("chart.latest"), data.current)
+        previous = (Series(self.t("chart.cycle", cycle=data.previous_cycle), data.previous)
+                    if data.previous is not None else None)
+        self.attach_chart(lambda charts: charts.profile(
+            data.axes, current, previous, self.t("chart.profile.title"), caption), "profile")
+
+    def attach_chart(self, draw: Callable[[ChartRenderer], Chart], name: str) -> None:
+        """Add a chart image; on failure the text already sent stands alone."""
+        if self.engine.charts is None:
+            return
+        try:
+            chart = draw(self.engine.charts)
+        except Exception as exc:  # a chart is a bonus: never lose the answer over it
+            self.chart_errors.append(f"{name}: {exc}")
+            return
+        image = Attachment(f"{name}.png", chart.png, "image/png", chart.caption)
+        self.replies.append(Reply(chart.caption, image=image))
+
+    def cmd_progress(self, arg: str) -> None:
+        points = reports.progress(self.content, self.engine.store.answers(self.user.key))
+        if not points:
+            self.say(self.t("progress.empty"))
+            return
+        groups = tuple(s.title.get(self.locale) for s in self.content.strands)
+        labels = [self.t("chart.cycle", cycle=p.number) if p.kind == CYCLE
+                  else self.t("chart.reflection", cycle=p.number) for p in points]
+        lines = [self.t("progress.title")]
+        for label, point in zip(labels, points):
+            means = ", ".join(f"{g} {m:.1f}" for g, m in zip(groups, point.means)
+                              if m is not None)
+            lines.append(f"{label}: {means}")
+        text = "\n".join(lines)
+        self.say(text)
+        caption = text[:1000]
+        self.attach_chart(lambda charts: charts.progress(
+            groups, tuple(zip(labels, (p.means for p in points))),
+            self.t("chart.progress.title"), caption), "progress")
+
+    def cmd_reflect(self, arg: str) -> None:
+        pos = self.user.position(REFLECT)
+        dialogue = self.content.dialogues[REFLECT]
+        if pos is None:
+            pos = Position(REFLECT, dialogue.start, cycle=1, pass_start=dialogue.start)
+        elif pos.state == dialogue.summary_step or self.current_step_kind(pos) == "summary":
+            pos = Position(REFLECT, dialogue.start, cycle=pos.cycle + 1,
+                           pass_start=dialogue.start)
+        self.say(self.t("reflect.intro"))
+        self.set_position(pos)
+        self.show_current = True
 
     def cmd_restart(self, arg: str) -> None:
         self.record = replace(self.user, awaiting="restart")
@@ -356,6 +431,8 @@ class Turn:
                 self.answer(pos, step, int(option))
         elif step.kind == "choose":
             self.choose(pos, step, option)
+        elif step.kind == "summary" and step.summary == "reflection":
+            self.after_reflection(pos, option)
         elif step.kind == "summary":
             self.after_summary(pos, option)
 
@@ -498,6 +575,40 @@ class Turn:
         state = self.machine(CYCLE).fire(Cursor(pos.state, pos.pass_start), f"goto:{entry}")
         self.set_position(replace(pos, state=state, cycle=pos.cycle + 1, pass_start=entry))
 
+    def after_reflection(self, pos: Position, option: str) -> None:
+        if option == "strand":
+            strand = self.content.strand(self.weakest_strand(pos) or "")
+            if strand is not None:
+                self.jump_to_strand(strand)
+                return
+        self.say(self.t("reflect.done"))
+        self.record = replace(self.user, active=CYCLE if self.user.position(CYCLE) else None)
+        self.show_current = False
+
+    def reflection_summary(self, pos: Position) -> tuple[str, tuple[Choice, ...]]:
+        summary = summarise(self.content, self.cycle_levels(pos))
+        done = self.choice("done", self.t("reflect.finish"))
+        if summary.weakest is None:
+            return self.t("reflect.empty"), (done,)
+        lines = [self.t("reflect.title")]
+        for score in summary.scores:
+            lines.append(f"  {self.strand_title(score.strand)}: {score.mean:.0f} / 4")
+        if summary.strongest is not None:
+            lines.append(self.t("summary.strongest",
+                                strand=self.strand_title(summary.strongest.strand)))
+        else:
+            lines.append(self.t("summary.level"))
+        weakest = self.strand_title(summary.weakest.strand)
+        lines.append(self.t("summary.weakest", strand=weakest))
+        text = "\n".join(lines)
+        if summary.focus_question and summary.focus_level:
+            question = self.content.questions[summary.focus_question]
+            prompt = question.prompt(summary.focus_level)
+            if prompt:
+                text += "\n\n" + self.prompt_text(question, prompt.get(self.locale))
+        start = self.choice("strand", self.t("reflect.start_strand", strand=weakest))
+        return text, (start, done)
+
     def weakest_strand(self, pos: Position) -> str | None:
         levels = self.cycle_levels(pos)
         summary = summarise(self.content, levels)
@@ -607,6 +718,8 @@ class Turn:
         if step.kind == "choose" and step.choose:
             text = "\n\n".join([*(self.t(m) for m in step.say), self.t(step.choose)])
             return text, tuple(self.choice(o.id, self.t(o.label)) for o in step.options)
+        if step.kind == "summary" and step.summary == "reflection":
+            return self.reflection_summary(pos)
         if step.kind == "summary":
             return self.summary_prompt(pos)
         return self.t("idle"), ()
@@ -635,6 +748,9 @@ class Turn:
         if step is None or step.kind != "ask" or not step.ask:
             return ""
         order = machine.steps_in_pass(pos.pass_start or machine.dialogue.start)
+        if pos.dialogue != CYCLE:
+            n = order.index(step_id) + 1 if step_id in order else 1
+            return self.t("reflect.progress", step=n, total=len(order))
         question = self.content.questions[step.ask]
         strand = self.content.strand(question.strand)
         in_strand = [s.id for s in strand.sub_components] if strand else [step.ask]
@@ -657,7 +773,8 @@ class Turn:
         if ref is None:
             return prompt
         citation = ref.citation() + (f" {ref.url}" if ref.url else "")
-        return f"{prompt}\n\n{self.t('evidence', citation=citation)}"
+        evidence = self.t("evidence", citation=citation)
+        return f"{prompt}\n\n{evidence}"
 
     def summary_prompt(self, pos: Position) -> tuple[str, tuple[Choice, ...]]:
         levels = self.cycle_levels(pos)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from bot.definitions.model import DEFAULT_LOCALE, Content
+from bot.engine.charts import ChartRenderer
 from bot.engine.conversation import Turn
 from bot.engine.events import Event, Response, UserKey
 from bot.engine.features import Command, Feature
@@ -57,7 +58,7 @@ class Engine:
 
     def __init__(self, content: Content, store: Store,
                  clock: Callable[[], float] = time.time, features: Iterable[Feature] = (),
-                 roles: RoleBook | None = None) -> None:
+                 roles: RoleBook | None = None, charts: ChartRenderer | None = None) -> None:
         missing = [d for d in REQUIRED_DIALOGUES if d not in content.dialogues]
         if missing:
             raise ValueError(f"dialogues missing: {', '.join(missing)}; "
@@ -67,6 +68,7 @@ class Engine:
         self.clock = clock
         self.machines: dict[str, DialogueMachine] = build_machines(content.dialogues)
         self.features = tuple(features)
+        self.charts = charts
         self.roles = Roles(roles or NoRoles())
         self.commands: dict[str, Command] = {}
         for feature in self.features:
