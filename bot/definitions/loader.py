@@ -143,7 +143,7 @@ def load(content_dir: Path, dialogues_dir: Path) -> tuple[Content | None, list[P
         problems.append(Problem(str(content_dir), "", "content folder not found",
                                 "pass --content DIR or run from the project folder"))
         return None, problems, sources
-    locales = _load_locales(reader, content_dir)
+    locale_names = _load_locales(reader, content_dir)
     strands = _load_framework(reader, content_dir, sources)
     scales = _load_scales(reader, content_dir, sources)
     questions = _load_questions(reader, content_dir, sources)
@@ -152,7 +152,8 @@ def load(content_dir: Path, dialogues_dir: Path) -> tuple[Content | None, list[P
     dialogues = _load_dialogues(_Reader(dialogues_dir, problems), dialogues_dir, sources)
     content = Content(strands=tuple(strands), scales=scales, questions=questions,
                       references=references, messages=messages, dialogues=dialogues,
-                      locales=locales)
+                      locales=tuple(code for code, _ in locale_names),
+                      locale_names=locale_names)
     return content, problems, sources
 
 
@@ -180,23 +181,30 @@ def _each_file(reader: _Reader, path: Path, parse: Callable[[Any, str], T]) -> T
     return parse(data, label)
 
 
-def _load_locales(reader: _Reader, root: Path) -> tuple[str, ...]:
-    def parse(data: Any, file: str) -> tuple[str, ...]:
+def _load_locales(reader: _Reader, root: Path) -> tuple[tuple[str, str], ...]:
+    """(code, name in that language) for each locale, English first."""
+    def parse(data: Any, file: str) -> tuple[tuple[str, str], ...]:
         top = reader.mapping(data, file, "")
         items = reader.sequence(top.get("locales"), file, "locales") if top else None
-        codes: list[str] = []
+        found: list[tuple[str, str]] = []
         for i, item in enumerate(items or []):
             entry = reader.mapping(item, file, f"locales[{i}]")
             code = reader.string(entry, "code", file, f"locales[{i}]") if entry else None
-            if code:
-                codes.append(code)
-        if DEFAULT_LOCALE not in codes:
+            if entry is None or code is None:
+                continue
+            name = reader.string(entry, "name", file, f"locales.{code}") or code
+            if any(c == code for c, _ in found):
+                reader.problem(file, f"locales.{code}", f"locale '{code}' is listed twice",
+                               "list each locale once")
+            found.append((code, name))
+        if all(code != DEFAULT_LOCALE for code, _ in found):
             reader.problem(file, "locales", f"the default locale '{DEFAULT_LOCALE}' is missing",
                            f"add '- {{code: {DEFAULT_LOCALE}, name: English}}'")
-            codes.insert(0, DEFAULT_LOCALE)
-        return tuple(codes)
+            found.insert(0, (DEFAULT_LOCALE, "English"))
+        return tuple(found)
 
-    return _each_file(reader, root / "locales.yaml", parse) or (DEFAULT_LOCALE,)
+    return (_each_file(reader, root / "locales.yaml", parse)
+            or ((DEFAULT_LOCALE, "English"),))
 
 
 def _load_framework(reader: _Reader, root: Path, sources: Sources) -> list[Strand]:

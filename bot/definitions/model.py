@@ -190,6 +190,7 @@ class Content:
     messages: dict[str, LocalText]
     dialogues: dict[str, Dialogue] = field(default_factory=dict)
     locales: tuple[str, ...] = (DEFAULT_LOCALE,)
+    locale_names: tuple[tuple[str, str], ...] = ((DEFAULT_LOCALE, "English"),)
 
     @property
     def sub_components(self) -> tuple[SubComponent, ...]:

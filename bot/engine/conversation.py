@@ -335,6 +335,24 @@ class Turn:
         self.set_position(pos)
         self.show_current = True
 
+    def cmd_language(self, arg: str) -> None:
+        names = dict(self.content.locale_names)
+        wanted = normalise(arg)
+        code = next((c for c, n in names.items() if wanted in (c, normalise(n))), None)
+        if code is None:
+            if arg:
+                self.say(self.t("language.unknown", name=arg[:40],
+                                languages=", ".join(names.values())))
+            self.record = replace(self.user, awaiting="language")
+            self.show_current = True
+            return
+        self.set_language(code)
+
+    def set_language(self, code: str) -> None:
+        self.record = replace(self.user, locale=code)
+        self.say(self.t("language.set", name=dict(self.content.locale_names)[code]))
+        self.show_current = True
+
     def cmd_restart(self, arg: str) -> None:
         self.record = replace(self.user, awaiting="restart")
         self.show_current = True
@@ -441,7 +459,10 @@ class Turn:
         if feature is not None:
             feature.act(self, awaiting, option)
             return
-        if awaiting == "strand":
+        if awaiting == "language":
+            if option in self.content.locales:
+                self.set_language(option)
+        elif awaiting == "strand":
             strand = self.content.strand(option)
             if strand is not None:
                 self.jump_to_strand(strand)
@@ -698,6 +719,9 @@ class Turn:
             return self.t("restart.confirm"), (yes, no)
         if awaiting == "forget":
             return self.t("forget.confirm"), (yes, no)
+        if awaiting == "language":
+            return self.t("language.pick"), tuple(
+                self.choice(code, name) for code, name in self.content.locale_names)
         if awaiting == "strand":
             return self.t("strand.pick"), tuple(
                 self.choice(s.id, s.title.get(self.locale)) for s in self.content.strands)
