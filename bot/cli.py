@@ -8,8 +8,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__, settings
+from bot.channels.telegram.commands import TELEGRAM_MESSAGES
+from bot.channels.telegram.config import (
+    BASE_URL_ENV,
+    SECRET_ENV,
+    ConfigError,
+    TelegramConfig,
+    telegram_config,
+    webhook_config,
+)
 from bot.definitions.loader import load_content
 from bot.definitions.model import Content
 from bot.definitions.problems import ContentError
@@ -17,6 +27,9 @@ from bot.definitions.validation import validate
 from bot.engine.engine import Engine
 from bot.engine.messages import REQUIRED_MESSAGES
 from bot.engine.store import StoreError
+
+if TYPE_CHECKING:
+    from bot.storage.sqlite_store import SQLiteStore
 
 log = logging.getLogger("ccbot")
 
@@ -31,7 +44,8 @@ class CliError(Exception):
 def _content(args: argparse.Namespace) -> Content:
     try:
         return load_content(settings.content_dir(args.content),
-                            settings.dialogues_dir(args.dialogues), REQUIRED_MESSAGES)
+                            settings.dialogues_dir(args.dialogues),
+                            REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
     except ContentError as exc:
         errors = [p for p in exc.problems if not p.warning]
         details = "\n".join(str(p) for p in errors[:20])
@@ -39,15 +53,52 @@ def _content(args: argparse.Namespace) -> Content:
                        f"{details}") from exc
 
 
-def _engine(args: argparse.Namespace) -> Engine:
+def _engine(args: argparse.Namespace, reply_outbox: bool = False) -> Engine:
     from bot.storage.sqlite_store import SQLiteStore
 
     content = _content(args)
     try:
-        store = SQLiteStore(settings.db_path(args.db))
+        store = SQLiteStore(settings.db_path(args.db), reply_outbox=reply_outbox)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
     return Engine(content, store)
+
+
+def _telegram_config(args: argparse.Namespace) -> TelegramConfig:
+    return telegram_config(args.base_url, args.concurrency, args.read_timeout,
+                           getattr(args, "poll_timeout", 30))
+
+
+def _sqlite(engine: Engine) -> SQLiteStore:
+    from bot.storage.sqlite_store import SQLiteStore
+
+    assert isinstance(engine.store, SQLiteStore), "the Telegram channel runs on SQLite"
+    return engine.store
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot with long polling (token from $TELEGRAM_BOT_TOKEN)."""
+    from bot.channels.telegram.app import run_polling
+
+    config = _telegram_config(args)
+    engine = _engine(args, reply_outbox=True)
+    try:
+        return run_polling(config, engine, _sqlite(engine))
+    finally:
+        engine.store.close()
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """Run the Telegram bot behind a webhook that Telegram posts updates to."""
+    from bot.channels.telegram.app import run_webhook
+
+    config = _telegram_config(args)
+    hook = webhook_config(args.listen, args.port, args.url, args.secret)
+    engine = _engine(args, reply_outbox=True)
+    try:
+        return run_webhook(config, hook, engine, _sqlite(engine))
+    finally:
+        engine.store.close()
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -70,7 +121,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check content and dialogues; print each problem with file, key path and a hint."""
     content_dir = settings.content_dir(args.content)
     dialogues_dir = settings.dialogues_dir(args.dialogues)
-    problems = validate(content_dir, dialogues_dir, REQUIRED_MESSAGES)
+    problems = validate(content_dir, dialogues_dir, REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     for problem in errors + (warnings if args.warnings else []):
@@ -95,6 +146,20 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         raise CliError(f"no dialogue '{args.dialogue}'; choose one of: "
                        f"{', '.join(sorted(content.dialogues))}")
     sys.stdout.write(mermaid(DialogueMachine(dialogue)))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Show a question, its scale and every level's prompt as a user would see them."""
+    from bot.engine.texts import preview
+
+    content = _content(args)
+    if args.lang not in content.locales:
+        raise CliError(f"no locale '{args.lang}'; choose one of: {', '.join(content.locales)}")
+    try:
+        sys.stdout.write(preview(content, args.question, args.lang))
+    except KeyError as exc:
+        raise CliError(str(exc.args[0])) from exc
     return 0
 
 
@@ -127,10 +192,44 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--warnings", action="store_true", help="also print warnings")
     check.set_defaults(func=cmd_validate)
 
+    show = sub.add_parser("preview", parents=[common], help=cmd_preview.__doc__,
+                          description=cmd_preview.__doc__)
+    show.add_argument("question", help="a sub-component id such as outcomes.insight, or a "
+                      "quick question id such as quick.delivery")
+    show.add_argument("--lang", default="en", help="language code (default en)")
+    show.set_defaults(func=cmd_preview)
+
     diagram = sub.add_parser("diagram", parents=[common], help=cmd_diagram.__doc__,
                              description=cmd_diagram.__doc__)
     diagram.add_argument("dialogue", help="dialogue id, e.g. cycle")
     diagram.set_defaults(func=cmd_diagram)
+
+    telegram = argparse.ArgumentParser(add_help=False)
+    telegram.add_argument("--base-url", metavar="URL",
+                          help=f"Bot API base URL, e.g. http://127.0.0.1:8081/bot for your own "
+                          f"Bot API server (default ${BASE_URL_ENV} or the official API)")
+    telegram.add_argument("--concurrency", type=int, default=16, metavar="N",
+                          help="chats handled at once (default 16); each chat stays in order")
+    telegram.add_argument("--read-timeout", type=float, default=10.0, metavar="SECONDS",
+                          help="how long to wait for a Bot API answer before retrying "
+                          "(default 10)")
+    run = sub.add_parser("run", parents=[common, with_db, telegram], help=cmd_run.__doc__,
+                         description=f"{cmd_run.__doc__} The token is read only from the "
+                         "environment, never from a flag: command lines are visible to all.")
+    run.add_argument("--poll-timeout", type=int, default=30, metavar="SECONDS",
+                     help="long-poll wait of each getUpdates (default 30)")
+    run.set_defaults(func=cmd_run)
+
+    hook = sub.add_parser("webhook", parents=[common, with_db, telegram],
+                          help=cmd_webhook.__doc__, description=cmd_webhook.__doc__)
+    hook.add_argument("--listen", default="127.0.0.1", metavar="ADDRESS",
+                      help="address to listen on (default 127.0.0.1, behind a TLS proxy)")
+    hook.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    hook.add_argument("--url", required=True,
+                      help="public https URL Telegram posts to, e.g. https://bot.example.org/tg")
+    hook.add_argument("--secret", help=f"secret Telegram sends with every update (default "
+                      f"${SECRET_ENV}; the variable keeps it out of `ps`)")
+    hook.set_defaults(func=cmd_webhook)
     return parser
 
 
@@ -144,11 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if logging.getLogger().level > logging.DEBUG:
+        # httpx logs every request at INFO; at DEBUG it is wanted (and the token is redacted).
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         result: int = args.func(args)
         return result
-    except CliError as exc:
+    except (CliError, ConfigError) as exc:
         print(f"ccbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 

@@ -101,3 +101,20 @@ def test_broken_content_stops_chat_with_a_pointer_to_validate(tmp_path: Path) ->
     result = ccbot("chat", "--content", str(content), "--db", str(tmp_path / "x.db"))
     assert result.returncode == 2
     assert b"ccbot validate" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_preview_shows_question_scale_and_every_prompt() -> None:
+    result = ccbot("preview", "outcomes.design")
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    assert out.startswith("Designing services: How far do the people who use your service")
+    for label in ("1 Not yet", "2 Developing", "3 Established", "4 Embedded"):
+        assert f"--- {label} ---" in out
+    assert out.count("Evidence: Bovaird, T. (2007).") == 4
+    assert "What would change first if service users redesigned" in out
+
+
+def test_preview_of_unknown_question_or_language_exits_2() -> None:
+    assert ccbot("preview", "outcomes.nothing").returncode == 2
+    result = ccbot("preview", "outcomes.design", "--lang", "xx")
+    assert result.returncode == 2 and b"no locale 'xx'" in result.stderr

@@ -21,6 +21,7 @@ from bot.engine.machines import (
 )
 from bot.engine.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
 from bot.engine.summaries import latest_levels, summarise
+from bot.engine.texts import prompt_with_evidence, titled_question
 from bot.engine.typed import normalise, typed_choice, typed_level
 
 if TYPE_CHECKING:
@@ -784,21 +785,12 @@ class Turn:
                       k=k, of=len(in_strand), step=n, total=len(order))
 
     def question_text(self, pos: Position, dialogue: Dialogue, question: Question) -> str:
-        sub = self.content.sub_component(question.id)
-        title = sub.title.get(self.locale) if sub else self.strand_title(question.strand)
         progress = self.progress_line(pos)
-        body = f"{title}: {question.question.get(self.locale)}"
+        body = titled_question(self.content, question, self.locale)
         return f"{progress}\n\n{body}" if progress else body
 
     def prompt_text(self, question: Question, prompt: str) -> str:
-        if not question.references:
-            return prompt
-        ref = self.content.references.get(question.references[0])
-        if ref is None:
-            return prompt
-        citation = ref.citation() + (f" {ref.url}" if ref.url else "")
-        evidence = self.t("evidence", citation=citation)
-        return f"{prompt}\n\n{evidence}"
+        return prompt_with_evidence(self.content, question, prompt, self.locale)
 
     def summary_prompt(self, pos: Position) -> tuple[str, tuple[Choice, ...]]:
         levels = self.cycle_levels(pos)
