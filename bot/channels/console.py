@@ -92,7 +92,8 @@ class Console:
         for attachment, kind in ((reply.image, "chart"), (reply.document, "file")):
             if attachment is not None:
                 path = self.save(attachment)
-                caption = f" - {attachment.caption}" if attachment.caption else ""
+                repeat = attachment.caption and attachment.caption != reply.text
+                caption = f" - {attachment.caption}" if repeat else ""
                 self.print_text(self.paint(f"[{kind} saved to {path}]{caption}", _DIM))
         for number, choice in enumerate(reply.choices, start=1):
             self.stdout.write(f"  {self.paint(str(number), _BOLD)}) {choice.label}\n")
