@@ -298,3 +298,12 @@ def test_every_question_fits_a_phone_and_has_a_progress_marker(engine: Engine) -
         assert len(question.text) <= 300 and "step" in question.text
         assert all(len(c.id.encode()) <= 64 for c in question.choices)
         chat.send("/skip")
+
+
+def test_typing_skip_at_a_note_skips_it(engine: Engine) -> None:
+    chat = Chat(engine)
+    onboard(chat)
+    chat.send("2")
+    chat.send(" Skip ")
+    assert [a.note for a in engine.store.answers(USER)] == [None]
+    assert chat.state() == "outcomes.relationships"

@@ -116,3 +116,17 @@ def test_reflect_mid_cycle_keeps_the_cycle_place(engine: Engine) -> None:
     chat.tap("Done for now")
     chat.send("/cycle")
     assert "step 3 of 12" in chat.text()
+
+
+def test_progress_shows_the_latest_twelve_points(engine: Engine) -> None:
+    chat = Chat(engine)
+    onboard(chat)
+    for _ in range(14):
+        chat.send("/reflect")
+        for level in (2, 2, 2, 2):
+            chat.send(str(level))
+        chat.tap("Done for now")
+    chat.send("/progress")
+    text = chat.text()
+    assert "Reflection 14:" in text and "Reflection 3:" in text
+    assert "Reflection 2:" not in text

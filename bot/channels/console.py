@@ -26,7 +26,8 @@ class Console:
                  files_dir: Path, locale: str | None = None,
                  colour: bool | None = None) -> None:
         self.engine = engine
-        self.key = UserKey("console", user)
+        # A name typed in a non-UTF-8 terminal arrives with surrogates; keep it storable.
+        self.key = UserKey("console", user.encode("utf-8", "replace").decode("utf-8"))
         self.stdin = stdin
         self.stdout = stdout
         self.files_dir = files_dir

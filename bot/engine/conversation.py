@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 ONBOARDING = "onboarding"
 CYCLE = "cycle"
 REFLECT = "reflect"
+# How many cycles and reflections /progress shows, newest last.
+MAX_PROGRESS_POINTS = 12
 # Messages longer than this are not read as answers or commands (a pasted document, a flood).
 MAX_TEXT_CHARS = 10_000
 
@@ -132,6 +134,9 @@ class Turn:
         self.record = UserRecord(
             key=self.event.user, locale=self.engine.pick_locale(self.event.locale),
             created_at=self.now, last_seen=self.now, start_payload=payload[:64] or None,
+            # Button ids carry the turn. Counting from the clock (ms) rather than 0 keeps a button
+            # left in the chat from a forgotten or declined record from matching a new question.
+            turn=int(self.now * 1000),
         )
         dialogue = self.content.dialogues[ONBOARDING]
         self.set_position(Position(ONBOARDING, dialogue.start))
@@ -306,6 +311,8 @@ class Turn:
 
     def cmd_progress(self, arg: str) -> None:
         points = reports.progress(self.content, self.engine.store.answers(self.user.key))
+        # A phone screen holds about a dozen lines; older history stays in /mydata.
+        points = points[-MAX_PROGRESS_POINTS:]
         if not points:
             self.say(self.t("progress.empty"))
             return
@@ -380,7 +387,8 @@ class Turn:
         match = _CHOICE.match(data)
         choices = self.current_choices()
         valid = {c.id: c for c in choices}
-        if match is None or int(match.group(1)) != self.user.turn or data not in valid:
+        # Membership first: int() of a forged 5,000-digit turn number raises ValueError.
+        if match is None or data not in valid or int(match.group(1)) != self.user.turn:
             self.stale = True
             self.say(self.t("hint.moved_on"))
             self.show_current = True
@@ -400,7 +408,9 @@ class Turn:
             self.show_current = True
             return
         if awaiting is None and pos is not None and is_note_state(pos.state):
-            self.finish_note(pos, text)
+            # Typing the Skip button's word is the same as tapping it, not a note saying "skip".
+            skipped = normalise(text) == normalise(self.t("note.skip"))
+            self.finish_note(pos, None if skipped else text)
             self.show_current = True
             return
         option = self.typed_option(text)

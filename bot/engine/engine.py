@@ -10,7 +10,7 @@ from typing import Protocol
 from bot.definitions.model import DEFAULT_LOCALE, Content
 from bot.engine.charts import ChartRenderer
 from bot.engine.conversation import Turn
-from bot.engine.events import Event, Response, UserKey
+from bot.engine.events import Event, Response, UserKey, without_surrogates
 from bot.engine.features import Command, Feature
 from bot.engine.machines import DialogueMachine, build_machines
 from bot.engine.records import Commit
@@ -93,6 +93,7 @@ class Engine:
         """Handle one event exactly once; a repeated update id changes and says nothing."""
         if event.update_id is not None and self.store.seen(event.user.channel, event.update_id):
             return Response(duplicate=True)
+        event = without_surrogates(event)
         record = self.store.load_user(event.user)
         turn = Turn(self, event, record, self.clock())
         response = turn.run()

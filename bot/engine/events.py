@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 # Telegram's limit is 64 bytes (DESIGN.md §4 rule 8); PTB does not check it, we do.
 MAX_CHOICE_ID_BYTES = 64
+# Lone UTF-16 surrogates: a console reading bytes that are not UTF-8 (surrogateescape) or JSON
+# with a half "\ud83d" escape produces them, and they cannot be encoded to store or send.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,18 @@ class Event:
     update_id: int | None = None
     unsupported: str | None = None
     locale: str | None = None
+
+
+def without_surrogates(event: Event) -> Event:
+    """The event with every lone surrogate in its strings replaced by U+FFFD."""
+    def clean(value: str | None) -> str | None:
+        return None if value is None else _SURROGATE.sub("\ufffd", value)
+
+    strings = (event.text, event.choice, event.unsupported, event.locale)
+    if not any(value and _SURROGATE.search(value) for value in strings):
+        return event
+    return replace(event, text=_SURROGATE.sub("\ufffd", event.text), choice=clean(event.choice),
+                   unsupported=clean(event.unsupported), locale=clean(event.locale))
 
 
 @dataclass(frozen=True)
