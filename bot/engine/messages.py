@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from bot.engine.broadcasts import BROADCAST_MESSAGES
+from bot.engine.roles import MENU_MESSAGES
+from bot.engine.teams import TEAMS_MESSAGES
+
 REQUIRED_MESSAGES: tuple[str, ...] = (
     "cancelled",
     "chart.cycle",
@@ -76,3 +80,6 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "where.summary",
     "yes",
 )
+
+# The coordinator features' messages (content/messages/teams.yaml and broadcasts.yaml).
+REQUIRED_MESSAGES += TEAMS_MESSAGES + BROADCAST_MESSAGES + MENU_MESSAGES

@@ -44,6 +44,7 @@ class Store(Protocol):
 
 
 OpHandler = Callable[[Any, Op], None]
+ForgetHandler = Callable[[Any, UserKey], None]
 
 
 class MemoryStore:
@@ -53,6 +54,8 @@ class MemoryStore:
         # Features keep their own in-memory tables here, keyed by feature name.
         self.tables: dict[str, Any] = {}
         self.op_handlers: dict[type[Op], OpHandler] = {}
+        # Features delete their own rows about a user when the user is forgotten.
+        self.forget_handlers: list[ForgetHandler] = []
         self._users: dict[UserKey, UserRecord] = {}
         self._answers: list[Answer] = []
         self._seen: set[tuple[str, int]] = set()
@@ -76,6 +79,8 @@ class MemoryStore:
             if change.forget:
                 self._users.pop(change.user, None)
                 self._answers = [a for a in self._answers if a.user != change.user]
+                for forget in self.forget_handlers:
+                    forget(self, change.user)
                 return True
             if change.record is not None:
                 self._users[change.user] = change.record
@@ -92,6 +97,11 @@ class MemoryStore:
         with self._lock:
             return [a for a in self._answers
                     if a.user == key and (dialogue is None or a.dialogue == dialogue)]
+
+    def users(self) -> list[UserRecord]:
+        """Every stored user record (features resolve audiences such as 'everyone')."""
+        with self._lock:
+            return list(self._users.values())
 
     def export_user(self, key: UserKey) -> dict[str, Any]:
         with self._lock:

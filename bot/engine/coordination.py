@@ -1,0 +1,24 @@
+"""Wires the coordinator features (teams, broadcasts) and their RoleBook over one directory."""
+
+from __future__ import annotations
+
+from bot.engine.broadcasts import BroadcastsFeature
+from bot.engine.directory import Directory
+from bot.engine.features import Feature
+from bot.engine.roles import DirectoryRoles
+from bot.engine.teams import TeamsFeature
+
+
+def coordination(directory: Directory, admins: frozenset[str] = frozenset(),
+                 bot_username: str = "ccbot",
+                 channels: tuple[str, ...] = ("telegram",)) -> tuple[list[Feature],
+                                                                     DirectoryRoles]:
+    """The features to pass to Engine(features=...) and the RoleBook for Engine(roles=...).
+
+    `admins` are user keys from CCBOT_ADMINS (see roles.parse_admins); `bot_username` makes
+    the invite links (the console uses the placeholder 'ccbot'); broadcasts reach users of
+    `channels` only.
+    """
+    features: list[Feature] = [TeamsFeature(directory, bot_username),
+                               BroadcastsFeature(directory, channels)]
+    return features, DirectoryRoles(directory, admins)

@@ -1,0 +1,117 @@
+"""Exports broadcast responses as CSV or XLSX, pseudonymous unless notes are asked for."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.definitions.model import DEFAULT_LOCALE, Content
+from bot.engine.broadcast_views import audience_text, sub_title
+from bot.engine.directory import Directory
+from bot.engine.pseudonyms import pseudonym, secret_of
+
+FORMATS = ("csv", "xlsx")
+COLUMNS = ("respondent", "teams", "broadcast", "broadcast_at_utc", "audience", "kind",
+           "prompt", "prompt_title", "level", "answer", "answered_at_utc")
+NOTE_COLUMN = "reflection"
+# A spreadsheet runs a cell starting with one of these as a formula (CSV/formula injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | None
+
+
+class ExportError(Exception):
+    """The export cannot be written where or how it was asked; the message says why."""
+
+
+def safe_path(folder: str | Path, name: str) -> Path:
+    """`name` inside `folder`, refusing anything that resolves outside it (.., links, /abs)."""
+    root = Path(folder).resolve()
+    if not root.is_dir():
+        raise ExportError(f"the folder {root} does not exist; create it or pass --dir")
+    target = (root / name).resolve()
+    if target == root or not target.is_relative_to(root):
+        raise ExportError(f"'{name}' is outside {root}; give a file name inside that folder "
+                          "(or choose the folder with --dir)")
+    return target
+
+
+def _iso(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _safe_cell(value: Cell) -> Cell:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def response_rows(directory: Directory, content: Content,
+                  include_notes: bool) -> tuple[tuple[str, ...], list[list[Cell]]]:
+    """The header and one row per answer; people appear only as stable pseudonyms."""
+    secret = secret_of(directory)
+    locale = DEFAULT_LOCALE
+    header = COLUMNS + ((NOTE_COLUMN,) if include_notes else ())
+    rows: list[list[Cell]] = []
+    for r in directory.responses():
+        question = content.questions.get(r.question or "")
+        scale = content.scales.get(question.scale) if question else None
+        level = scale.level(r.level) if scale and r.level is not None else None
+        # The stored audience label is a team or cohort name, never a person.
+        audience = r.audience_label if r.audience_label else audience_text(
+            content, locale, "everyone", "")
+        row: list[Cell] = [
+            pseudonym(secret, r.user), ";".join(r.teams), r.broadcast_id,
+            _iso(r.broadcast_at), audience, r.kind, r.question or "",
+            sub_title(content, locale, r.question) if r.question else "", r.level,
+            level.label.get(locale) if level else "", _iso(r.answered_at)]
+        if include_notes:
+            row.append(r.note or "")
+        rows.append([_safe_cell(c) for c in row])
+    return header, rows
+
+
+def _csv_bytes(header: Sequence[str], rows: list[list[Cell]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    # A BOM so that Excel opens UTF-8 text (accents, names of places) correctly.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_bytes(header: Sequence[str], rows: list[list[Cell]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "responses"
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export_responses(directory: Directory, content: Content, path: Path, fmt: str,
+                     include_notes: bool = False) -> int:
+    """Write every broadcast answer to `path` (mode 0600); returns the number of rows."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")
+    header, rows = response_rows(directory, content, include_notes)
+    data = _csv_bytes(header, rows) if fmt == "csv" else _xlsx_bytes(header, rows)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
+    return len(rows)
