@@ -1,6 +1,7 @@
 """Benchmark: the /team aggregates and chart rendering behind /profile, /progress and /team.
 
 Run: .venv/bin/python benchmarks/reports.py [--repeats 20] [--save DIR] [--memory 200]
+     [--members 1000] [--cycles 10]
 Targets (issue 5): aggregates under 50 ms, a chart under 300 ms.
 """
 
@@ -11,6 +12,7 @@ import gc
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +23,19 @@ sys.path.insert(0, str(PROJECT))
 
 from bot.charts.render import MatplotlibCharts  # noqa: E402
 from bot.definitions.loader import load_content  # noqa: E402
+from bot.definitions.model import Content  # noqa: E402
 from bot.engine.charts import Axis, Chart, Series, TeamLegend  # noqa: E402
+from bot.engine.directory import Directory  # noqa: E402
+from bot.engine.directory_ops import CreateTeam, NewInvite  # noqa: E402
+from bot.engine.events import UserKey  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402
+from bot.engine.team_view import ACTIVE_DAYS, DAY, read_team_figures, team_figures  # noqa: E402
+from bot.engine.team_words import team_report  # noqa: E402
+from bot.storage.directory_store import install  # noqa: E402
+from bot.storage.sqlite_store import SQLiteStore  # noqa: E402
 
 CHART_TARGET_MS = 300.0
+AGGREGATES_TARGET_MS = 50.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,134 @@ class ChartTiming:
     width: int
     height: int
     kilobytes: float
+
+
+@dataclass(frozen=True)
+class AggregateTiming:
+    """How long one step of the /team aggregates took, median and slowest of the repeats."""
+
+    step: str
+    median_ms: float
+    slowest_ms: float
+
+
+def populate_team(store: SQLiteStore, members: int, cycles: int, now: float) -> int:
+    """One team of `members`, each with `cycles` full cycles of 12 answers (with notes), in bulk.
+
+    The answers go through the same triggers as live answers, so latest_levels is filled the
+    way the running bot fills it. Returns the team id.
+    """
+    directory = install(store)
+    from bot.engine.directory import commit_ops
+
+    commit_ops(store, [CreateTeam("bench", None, now, NewInvite("in-bench", "team", None, None,
+                                                                 None, now))])
+    team = directory.team_named("bench")
+    assert team is not None
+    content = load_content(PROJECT / "content", PROJECT / "dialogues", REQUIRED_MESSAGES)
+    subs = [sub.id for sub in content.sub_components]
+    keys = [f"telegram:{100000 + i}" for i in range(members)]
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO users (key, channel, external_id, locale, consent, role, active, turn,"
+            " created_at, last_seen) VALUES (?, 'telegram', ?, 'en', 1, 'frontline', 'cycle',"
+            " 30, ?, ?)", ((key, key.split(":")[1], now - 400 * DAY,
+                            now - (i % 60) * DAY) for i, key in enumerate(keys)))
+        conn.executemany(
+            "INSERT INTO team_members (team_id, user_key, role, joined_at) VALUES (?, ?, ?, ?)",
+            ((team.id, key, "manager" if i == 0 else "member", now - 400 * DAY)
+             for i, key in enumerate(keys)))
+        conn.executemany(
+            "INSERT INTO answers (user_key, dialogue, cycle, question, level, note, at)"
+            " VALUES (?, 'cycle', ?, ?, ?, ?, ?)",
+            ((key, cycle, sub, 1 + (i + j + cycle) % 4, f"private note {i}.{cycle}.{j}",
+              now - (cycles - cycle) * 30 * DAY + j * 60)
+             for i, key in enumerate(keys) for cycle in range(1, cycles + 1)
+             for j, sub in enumerate(subs)))
+    return team.id
+
+
+def insert_cost(store: SQLiteStore, rows: int = 5000) -> tuple[float, float]:
+    """µs per cycle answer inserted with the team-view triggers, then with them dropped.
+
+    The database is the benchmark's throw-away file; the triggers are dropped at the end.
+    """
+    def insert(cycle: int) -> float:
+        start = time.perf_counter()
+        with store.transaction() as conn:
+            for i in range(rows):
+                conn.execute("INSERT INTO answers (user_key, dialogue, cycle, question, level,"
+                             " note, at) VALUES (?, 'cycle', ?, ?, 2, NULL, ?)",
+                             (f"telegram:{100000 + i % 1000}", cycle, f"bench.{i}",
+                              time.time()))
+        return (time.perf_counter() - start) / rows * 1e6
+
+    with_triggers = insert(1001)
+    with store.transaction() as conn:
+        conn.execute("DROP TRIGGER latest_levels_on_answer")
+        conn.execute("DROP TRIGGER step_counts_on_answer")
+    return with_triggers, insert(1002)
+
+
+def aggregate_timings(repeats: int = 20, members: int = 1000,
+                      cycles: int = 10) -> tuple[list[AggregateTiming], int, tuple[float, float]]:
+    """Median of `repeats` for each step of /team on a fresh SQLite file; and the answer count."""
+    now = time.time()
+    with tempfile.TemporaryDirectory() as folder:
+        store = SQLiteStore(Path(folder) / "team.db")
+        try:
+            team_id = populate_team(store, members, cycles, now)
+            directory: Directory = install(store)
+            content: Content = load_content(PROJECT / "content", PROJECT / "dialogues",
+                                            REQUIRED_MESSAGES)
+            viewer = UserKey("telegram", "100000")
+            answers = store.query("SELECT COUNT(*) FROM answers")[0][0]
+            levels = directory.team_levels(team_id)
+            activity = directory.team_activity(team_id, now - ACTIVE_DAYS * DAY)
+            member_keys = [str(m.user) for m in directory.members(team_id)]
+            figures = read_team_figures(directory, content, team_id, now, viewer)
+            steps: dict[str, Callable[[], object]] = {
+                "team_levels (SQL)": lambda: directory.team_levels(team_id),
+                "team_activity (SQL)": lambda: directory.team_activity(
+                    team_id, now - ACTIVE_DAYS * DAY),
+                "team_figures (Python)": lambda: team_figures(content, levels, activity,
+                                                              member_keys, str(viewer)),
+                "team_report (words)": lambda: team_report(content, "en", "bench", figures),
+                "all of /team's aggregates": lambda: team_report(
+                    content, "en", "bench", read_team_figures(directory, content, team_id,
+                                                              now, viewer)),
+            }
+            rows = []
+            for name, step in steps.items():
+                step()  # warm: the first read pulls pages into SQLite's cache
+                samples = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    step()
+                    samples.append(time.perf_counter() - start)
+                rows.append(AggregateTiming(name, statistics.median(samples) * 1000,
+                                            max(samples) * 1000))
+            cost = insert_cost(store)
+        finally:
+            store.close()
+    return rows, answers, cost
+
+
+def print_aggregate_table(rows: list[AggregateTiming], repeats: int, members: int,
+                          cycles: int, answers: int, cost: tuple[float, float]) -> None:
+    """The aggregate timings as a Markdown table, then the verdict against the target."""
+    print(f"/team aggregates: {members:,} members x {cycles} cycles = {answers:,} answers in "
+          f"SQLite; median of {repeats}\n")
+    print("| step | median | slowest |")
+    print("|---|---:|---:|")
+    for row in rows:
+        print(f"| {row.step} | {row.median_ms:.1f} ms | {row.slowest_ms:.1f} ms |")
+    total = rows[-1]
+    verdict = "met" if total.median_ms < AGGREGATES_TARGET_MS else "MISSED"
+    print(f"\nAll aggregates: {total.median_ms:.1f} ms (target < {AGGREGATES_TARGET_MS:.0f} ms)"
+          f": {verdict}")
+    print(f"What the triggers keeping latest_levels and step_counts cost: {cost[0]:.0f} µs per "
+          f"cycle answer inserted, {cost[1]:.0f} µs without them\n")
 
 
 def chart_inputs() -> dict[str, Callable[[MatplotlibCharts], Chart]]:
@@ -133,11 +272,12 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write the rendered charts to this folder")
     parser.add_argument("--memory", type=int, default=200, metavar="N",
                         help="renders to watch for memory growth (0 to skip)")
+    parser.add_argument("--members", type=int, default=1000, help="members of the team")
+    parser.add_argument("--cycles", type=int, default=10, help="full cycles per member")
     args = parser.parse_args()
 
-    # The /team aggregates (1,000 members × 10 cycles, target < 50 ms) are measured in their
-    # own function beside chart_timings() and print their own table here, before the charts.
-
+    rows, answers, cost = aggregate_timings(args.repeats, args.members, args.cycles)
+    print_aggregate_table(rows, args.repeats, args.members, args.cycles, answers, cost)
     print_chart_table(chart_timings(args.repeats, args.save), args.repeats)
     if args.memory:
         growth_mb, growth_objects = render_memory(args.memory)

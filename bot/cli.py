@@ -24,6 +24,7 @@ from bot.definitions.loader import load_content
 from bot.definitions.model import Content
 from bot.definitions.problems import ContentError
 from bot.definitions.validation import validate
+from bot.engine.charts import ChartRenderer
 from bot.engine.engine import Engine
 from bot.engine.messages import REQUIRED_MESSAGES
 from bot.engine.store import StoreError
@@ -53,15 +54,28 @@ def _content(args: argparse.Namespace) -> Content:
                        f"{details}") from exc
 
 
+def _charts() -> ChartRenderer | None:
+    """Matplotlib charts, or none (text only) where matplotlib cannot load."""
+    try:
+        from bot.charts.render import MatplotlibCharts
+    except ImportError as exc:  # charts are a bonus; every report also has its words
+        log.warning("charts disabled: %s", exc)
+        return None
+    return MatplotlibCharts()
+
+
 def _engine(args: argparse.Namespace, reply_outbox: bool = False) -> Engine:
+    from bot.cli_admin import engine_parts
     from bot.storage.sqlite_store import SQLiteStore
 
     content = _content(args)
     try:
         store = SQLiteStore(settings.db_path(args.db), reply_outbox=reply_outbox)
-    except StoreError as exc:
+        parts = engine_parts(store)
+    except (StoreError, ValueError) as exc:
+        # ValueError: a malformed CCBOT_ADMINS; the message names the variable.
         raise CliError(str(exc)) from exc
-    return Engine(content, store)
+    return Engine(content, store, charts=_charts(), features=parts.features, roles=parts.roles)
 
 
 def _telegram_config(args: argparse.Namespace) -> TelegramConfig:
@@ -230,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--secret", help=f"secret Telegram sends with every update (default "
                       f"${SECRET_ENV}; the variable keeps it out of `ps`)")
     hook.set_defaults(func=cmd_webhook)
+    from bot.cli_admin import add_commands
+    add_commands(sub, [common, with_db])
     return parser
 
 

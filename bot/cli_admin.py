@@ -123,7 +123,8 @@ def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
     """The coordinator features and RoleBook for Engine(), and the directory they share.
 
     bot/cli.py passes `features` and `roles` to Engine(...); the broadcast sender and the
-    scheduler (bot.engine.schedules.run_due) use `directory`. Admins come from CCBOT_ADMINS
+    scheduler (bot.engine.schedules.run_due, bot.engine.digests.due_digests with
+    admins=roles.admins) use `directory`. Admins come from CCBOT_ADMINS
     (AdminsError, a ValueError naming it, if malformed); invite links use `bot_username`, else
     $CCBOT_BOT_USERNAME, the stored setting, or 'ccbot'.
     """

@@ -1,10 +1,12 @@
-"""Shared fixtures: the shipped content, loaded once per session."""
+"""Shared fixtures: the shipped content (loaded once per session) and a fake Bot API."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_bot_api import FakeBotAPI
 
 from bot.definitions.loader import load_content
 from bot.definitions.model import Content
@@ -17,3 +19,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 def content() -> Content:
     """The content and dialogues the project ships."""
     return load_content(PROJECT / "content", PROJECT / "dialogues", REQUIRED_MESSAGES)
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    """A fake Telegram Bot API on a random local port, checked for internal errors at the end."""
+    with FakeBotAPI() as api:
+        yield api
+        assert api.server_errors == []

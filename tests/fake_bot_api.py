@@ -229,6 +229,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # Without this every reply waits ~40 ms for delayed ACKs: the fake would look slow.
+    disable_nagle_algorithm = True
     # HTTP/1.1 keep-alive matters for benchmarks: httpx reuses pooled connections.
     protocol_version = "HTTP/1.1"
 

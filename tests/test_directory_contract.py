@@ -12,18 +12,20 @@ import pytest
 from bot.engine import directory_ops as ops
 from bot.engine.directory import (
     EVERYONE,
+    AlreadyRun,
     Directory,
     NewBroadcast,
     NewSchedule,
     Outbox,
     Recipient,
+    TeamActivity,
     audience_of,
     commit_ops,
 )
 from bot.engine.directory_memory import install_memory
 from bot.engine.events import UserKey
 from bot.engine.pseudonyms import SECRET_SETTING
-from bot.engine.records import Commit, Op, UserRecord
+from bot.engine.records import Answer, Commit, Op, UserRecord
 from bot.engine.store import MemoryStore, Store
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
@@ -434,3 +436,109 @@ def rows_naming(store: SQLiteStore, key: UserKey) -> list[str]:
     finally:
         conn.close()
     return found
+
+
+# ---------------------------------------------------------------------- team views and digests
+def answered(store: Store, key: UserKey,
+             *rows: tuple[str, int, str, int | None, float]) -> None:
+    """Store answers: (dialogue, cycle, question, level, at), each with a private note."""
+    store.commit(Commit(key, None, None, answers=tuple(
+        Answer(key, dialogue, cycle, question, level, "private words", at)
+        for dialogue, cycle, question, level, at in rows)))
+
+
+def test_team_levels_are_each_members_latest_cycle_level(setup: Setup) -> None:
+    tid = team(setup)
+    for key in (ANN, BEN, CAT):
+        setup.user(key)
+    setup.do(ops.JoinTeam(tid, str(ANN), NOW), ops.JoinTeam(tid, str(BEN), NOW))
+    answered(setup.store, ANN, ("cycle", 1, "outcomes.insight", 2, NOW),
+             ("cycle", 2, "outcomes.insight", 4, NOW + 10),
+             ("cycle", 2, "outcomes.insight", None, NOW + 20),  # a skip changes nothing
+             ("reflect", 1, "quick.outcomes", 1, NOW + 30),  # reflections are not levels
+             ("cycle", 2, "alignment.risk", 3, NOW + 5))
+    answered(setup.store, ANN, ("cycle", 1, "alignment.risk", 1, NOW + 1))  # older, stored later
+    answered(setup.store, BEN, ("cycle", 1, "outcomes.insight", 1, NOW))
+    answered(setup.store, CAT, ("cycle", 1, "outcomes.insight", 4, NOW))  # not in the team
+    assert sorted(setup.directory.team_levels(tid)) == [
+        (str(ANN), "alignment.risk", 3), (str(ANN), "outcomes.insight", 4),
+        (str(BEN), "outcomes.insight", 1)]
+    assert setup.directory.team_levels(tid + 1) == []
+
+
+def test_team_activity_counts_members_active_ones_and_distinct_steps(setup: Setup) -> None:
+    tid = team(setup)
+    for key, seen in ((ANN, NOW), (BEN, NOW - 40 * 86400)):
+        setup.store.commit(Commit(key, None, UserRecord(key, "en", consent=True,
+                                                        last_seen=seen)))
+        setup.do(ops.JoinTeam(tid, str(key), NOW))
+    setup.do(ops.JoinTeam(tid, "telegram:44", NOW))  # a member with no user row
+    answered(setup.store, ANN, ("cycle", 1, "outcomes.insight", 2, NOW),
+             ("cycle", 1, "outcomes.insight", 3, NOW + 1),  # answered again after /back
+             ("cycle", 1, "outcomes.design", None, NOW + 2),  # skipped: not completed
+             ("cycle", 2, "outcomes.insight", 3, NOW + 3),
+             ("reflect", 1, "quick.outcomes", 2, NOW + 4))
+    answered(setup.store, BEN, ("cycle", 1, "alignment.risk", 1, NOW))
+    answered(setup.store, CAT, ("cycle", 1, "alignment.risk", 1, NOW))  # not in the team
+    found = setup.directory.team_activity(tid, NOW - 30 * 86400)
+    assert (found.members, found.active, found.steps) == (3, 1, 3)
+    assert setup.directory.team_activity(tid + 1, NOW) == TeamActivity(0, 0, 0)
+
+
+def test_digests_are_set_moved_claimed_once_and_stopped(setup: Setup) -> None:
+    tid = team(setup)
+    setup.do(ops.SetDigest(str(ANN), tid, 0, "09:00", "UTC", NOW + 100, NOW))
+    setup.do(ops.SetDigest(str(ANN), tid, 2, "10:30", "Europe/London", NOW + 200, NOW))
+    (digest,) = setup.directory.digests()
+    assert (digest.user, digest.team_id, digest.weekday, digest.local_time, digest.timezone,
+            digest.next_run_at) == (ANN, tid, 2, "10:30", "Europe/London", NOW + 200)
+    assert setup.directory.digests(BEN) == [] and setup.directory.digests(ANN) == [digest]
+    assert setup.directory.digests_due(NOW + 199) == []
+    assert setup.directory.digests_due(NOW + 200) == [digest]
+    claim = ops.RunDigest(digest.id, NOW + 200, NOW + 900, NOW + 201, "sent")
+    setup.do(claim)
+    with pytest.raises(AlreadyRun):
+        setup.do(claim)
+    (after,) = setup.directory.digests()
+    assert (after.next_run_at, after.last_run_at, after.last_result) == (NOW + 900, NOW + 201,
+                                                                         "sent")
+    other = team(setup, "hillside")
+    setup.do(ops.SetDigest(str(ANN), other, 0, "09:00", "UTC", NOW, NOW))
+    setup.do(ops.StopDigest(str(ANN), tid))
+    assert [d.team_id for d in setup.directory.digests()] == [other]
+    setup.do(ops.StopDigest(str(ANN)))
+    assert setup.directory.digests() == []
+
+
+def test_forget_removes_the_users_levels_steps_and_digests(setup: Setup) -> None:
+    tid = team(setup)
+    setup.user(ANN)
+    setup.do(ops.JoinTeam(tid, str(ANN), NOW),
+             ops.SetDigest(str(ANN), tid, 0, "09:00", "UTC", NOW, NOW))
+    answered(setup.store, ANN, ("cycle", 1, "outcomes.insight", 2, NOW),
+             ("cycle", 1, "outcomes.insight", 3, NOW + 1),
+             ("cycle", 2, "alignment.risk", 1, NOW + 2))
+    assert setup.store.commit(Commit(ANN, 7, None, forget=True))
+    assert setup.directory.digests() == [] and setup.directory.team_levels(tid) == []
+    setup.do(ops.JoinTeam(tid, str(ANN), NOW))  # back as a new person: nothing carried over
+    assert setup.directory.team_activity(tid, NOW).steps == 0
+    assert setup.directory.team_levels(tid) == []
+    setup.do(ops.LeaveTeam(tid, str(ANN)))
+    if isinstance(setup.store, SQLiteStore):
+        assert rows_naming(setup.store, ANN) == []
+
+
+def test_latest_levels_and_steps_are_derived_from_answers_made_before_the_upgrade(
+        tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "old.db")  # the core schema only, as before m003
+    answered(store, ANN, ("cycle", 1, "outcomes.insight", 2, NOW),
+             ("cycle", 1, "outcomes.insight", 3, NOW + 1),
+             ("cycle", 2, "outcomes.insight", 1, NOW + 1),
+             ("cycle", 2, "alignment.risk", None, NOW + 3))
+    directory = install(store)
+    tid = team(Setup(store, directory, directory, "sqlite"))
+    commit_ops(store, [ops.JoinTeam(tid, str(ANN), NOW)])
+    # Two answers at the same moment: the one stored later counts, as in the live trigger.
+    assert directory.team_levels(tid) == [(str(ANN), "outcomes.insight", 1)]
+    assert directory.team_activity(tid, NOW).steps == 2
+    store.close()

@@ -39,6 +39,10 @@ COMMANDS = {
     "/schedules": "manager",
     "/report 1": "coordinator",
     "/report": "manager",
+    "/team riverside": "manager",
+    "/team": "manager",
+    "/digest on monday 09:00 riverside": "manager",
+    "/digest": "manager",
 }
 
 

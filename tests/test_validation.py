@@ -155,10 +155,11 @@ def test_missing_locale_string(project: Path) -> None:
 
 
 def test_placeholders_must_match_between_locales(project: Path) -> None:
-    edit(project / "content/messages.yaml",
-         '    en: "Evidence: {citation}"',
-         '    en: "Evidence: {citation}"\n    fr: "Preuve : {citatio}"')
-    find(errors(project), "content/messages.yaml", "messages.evidence.fr", "placeholders")
+    (project / "content/messages/extra.yaml").write_text(
+        'messages:\n  extra.evidence:\n    en: "Evidence: {citation}"\n'
+        '    fr: "Preuve : {citatio}"\n', "utf-8")
+    find(errors(project), "content/messages/extra.yaml", "messages.extra.evidence.fr",
+         "placeholders")
 
 
 def test_identical_level_prompts(project: Path) -> None:
@@ -181,8 +182,9 @@ def test_message_the_engine_needs_is_missing(project: Path) -> None:
 
 
 def test_text_not_given_per_locale(project: Path) -> None:
-    edit(project / "content/messages.yaml", '  skip:\n    en: "Skip"', '  skip: "Skip"')
-    find(errors(project), "content/messages.yaml", "messages.skip", "per locale")
+    (project / "content/messages/extra.yaml").write_text(
+        'messages:\n  extra.plain: "Just text"\n', "utf-8")
+    find(errors(project), "content/messages/extra.yaml", "messages.extra.plain", "per locale")
 
 
 def test_content_error_lists_problems_when_loading(project: Path) -> None:

@@ -1,4 +1,4 @@
-"""Wires the coordinator features (teams, broadcasts) and their RoleBook over one directory."""
+"""Wires the coordinator features (teams, broadcasts, team views) and their RoleBook."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from bot.engine.broadcasts import BroadcastsFeature
 from bot.engine.directory import Directory
 from bot.engine.features import Feature
 from bot.engine.roles import DirectoryRoles
+from bot.engine.team_feature import TeamViewFeature
 from bot.engine.teams import TeamsFeature
 
 
@@ -17,8 +18,9 @@ def coordination(directory: Directory, admins: frozenset[str] = frozenset(),
 
     `admins` are user keys from CCBOT_ADMINS (see roles.parse_admins); `bot_username` makes
     the invite links (the console uses the placeholder 'ccbot'); broadcasts reach users of
-    `channels` only.
+    `channels` only, and so do weekly digests.
     """
     features: list[Feature] = [TeamsFeature(directory, bot_username),
-                               BroadcastsFeature(directory, channels)]
+                               BroadcastsFeature(directory, channels),
+                               TeamViewFeature(directory, channels)]
     return features, DirectoryRoles(directory, admins)

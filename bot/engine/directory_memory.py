@@ -21,6 +21,7 @@ from bot.engine.directory import (
     BroadcastAnswer,
     Cohort,
     Delivery,
+    Digest,
     Invite,
     Member,
     NewBroadcast,
@@ -38,11 +39,12 @@ from bot.engine.events import UserKey
 from bot.engine.pseudonyms import new_secret_op
 from bot.engine.records import Op
 from bot.engine.store import MemoryStore
+from bot.engine.team_view_memory import TeamViewMemory
 
 BLOCKED_EARLIER = "blocked the bot earlier"
 
 
-class MemoryDirectory:
+class MemoryDirectory(TeamViewMemory):
     """Directory and Outbox over plain dicts, with the same behaviour as the SQLite one."""
 
     def __init__(self, store: MemoryStore) -> None:
@@ -58,6 +60,7 @@ class MemoryDirectory:
         self._deliveries: dict[int, Delivery] = {}
         self._answers: dict[tuple[int, str], BroadcastAnswer] = {}
         self._schedules: dict[int, Schedule] = {}
+        self._digests: dict[int, Digest] = {}
         self._blocked: set[str] = set()
         self._ids: Counter[str] = Counter()
 
@@ -321,6 +324,7 @@ class MemoryDirectory:
             self._deliveries = {i: d for i, d in self._deliveries.items() if d.user != user}
             self._answers = {k: v for k, v in self._answers.items() if k[1] != key}
             self._blocked.discard(key)
+            self._forget_digests(user)
             for code, inv in self._invites.items():
                 if inv.created_by == key:
                     self._invites[code] = replace(inv, created_by=None)
@@ -471,6 +475,9 @@ _HANDLERS: dict[type[Op], Callable[[MemoryDirectory, Any], None]] = {
     ops.CreateSchedule: MemoryDirectory._create_schedule,
     ops.CancelSchedule: MemoryDirectory._cancel_schedule,
     ops.RunSchedule: MemoryDirectory._run_schedule,
+    ops.SetDigest: MemoryDirectory._set_digest,
+    ops.StopDigest: MemoryDirectory._stop_digest,
+    ops.RunDigest: MemoryDirectory._run_digest,
 }
 
 

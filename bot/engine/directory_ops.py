@@ -186,3 +186,39 @@ class RunSchedule(Op):
     result: str
     broadcast: NewBroadcast | None
     recipients: tuple[Recipient, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetDigest(Op):
+    """Turn on a user's weekly digest of a team, or move it to a new day and time."""
+
+    user: str
+    team_id: int
+    weekday: int
+    local_time: str
+    timezone: str
+    next_run_at: float
+    at: float
+
+
+@dataclass(frozen=True)
+class StopDigest(Op):
+    """Turn off a user's digest of one team, or of every team when team_id is None."""
+
+    user: str
+    team_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RunDigest(Op):
+    """Claim one run of a digest and re-arm it: a compare-and-set on next_run_at.
+
+    When next_run_at no longer equals `expected_next_run` (another scheduler ran it), the
+    handler raises AlreadyRun so that the whole commit, replies included, is undone.
+    """
+
+    digest_id: int
+    expected_next_run: float
+    next_run_at: float
+    at: float
+    result: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.broadcasts import BROADCAST_MESSAGES
 from bot.engine.roles import MENU_MESSAGES
+from bot.engine.team_words import TEAM_VIEW_MESSAGES
 from bot.engine.teams import TEAMS_MESSAGES
 
 REQUIRED_MESSAGES: tuple[str, ...] = (
@@ -81,5 +82,6 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "yes",
 )
 
-# The coordinator features' messages (content/messages/teams.yaml and broadcasts.yaml).
-REQUIRED_MESSAGES += TEAMS_MESSAGES + BROADCAST_MESSAGES + MENU_MESSAGES
+# The coordinator features' messages (content/messages/teams.yaml, broadcasts.yaml and
+# team_view.yaml).
+REQUIRED_MESSAGES += TEAMS_MESSAGES + BROADCAST_MESSAGES + MENU_MESSAGES + TEAM_VIEW_MESSAGES

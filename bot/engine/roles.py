@@ -17,6 +17,8 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("leave", "menu.leave", "member"),
     ("teams", "menu.teams", "manager"),
     ("members", "menu.members", "manager"),
+    ("team", "menu.team", "manager"),
+    ("digest", "menu.digest", "manager"),
     ("invite", "menu.invite", "manager"),
     ("broadcast", "menu.broadcast", "manager"),
     ("report", "menu.report", "manager"),

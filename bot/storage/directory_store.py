@@ -35,8 +35,9 @@ from bot.engine.events import UserKey
 from bot.engine.pseudonyms import new_secret_op
 from bot.engine.records import Op
 from bot.engine.store import StoreError
-from bot.storage import schema_teams
+from bot.storage import schema_teams, team_view_store
 from bot.storage.sqlite_store import SQLiteStore, explain
+from bot.storage.team_view_store import TeamViewReads
 
 BLOCKED_EARLIER = "blocked the bot earlier"
 
@@ -89,8 +90,8 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> l
     return cursor.fetchall()
 
 
-class SQLiteDirectory:
-    """Directory and Outbox over the SQLiteStore's connection."""
+class SQLiteDirectory(TeamViewReads):
+    """Directory and Outbox over the SQLiteStore's connection (team views: TeamViewReads)."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
@@ -545,6 +546,7 @@ def install(store: SQLiteStore) -> SQLiteDirectory:
     except sqlite3.Error as exc:
         raise StoreError(explain(exc, store.path)) from exc
     store.op_handlers.update(HANDLERS)
+    store.op_handlers.update(team_view_store.HANDLERS)
     # The pseudonym secret is made once, here, so no turn ever races to create it.
     commit_ops(store, [new_secret_op()])
     return SQLiteDirectory(store)

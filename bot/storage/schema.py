@@ -50,3 +50,32 @@ def m001_core(db: Database) -> None:
         {"channel": str, "update_id": int, "at": float},
         pk=("channel", "update_id"),
     )
+
+
+@migrations()
+def m002_inbox_outbox(db: Database) -> None:
+    """A channel's durable inbox of received updates and outbox of replies not yet sent."""
+    # An update is stored here before it is acknowledged and deleted in the transaction that
+    # handles it (DESIGN.md §4 rules 3-4), so whatever is left here was never handled.
+    _table(db, "inbox").create(
+        {"channel": str, "update_id": int, "chat_id": str, "user_key": str, "body": str,
+         "received_at": float},
+        pk=("channel", "update_id"),
+        not_null={"chat_id", "body"},
+    )
+    _table(db, "inbox").create_index(["user_key"])
+    # One row per reply, written in the turn's transaction; deleted once every part is sent.
+    # Rows that could not be sent stay, with status 'failed' or 'blocked' and the reason.
+    _table(db, "outbox").create(
+        {
+            "id": int, "channel": str, "chat_id": str, "user_key": str, "update_id": int,
+            "text": str, "choices": str, "image": bytes, "image_meta": str, "document": bytes,
+            "document_meta": str, "status": str, "parts_sent": int, "reason": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "text", "status"},
+        defaults={"status": "pending", "parts_sent": 0, "text": ""},
+    )
+    _table(db, "outbox").create_index(["channel", "chat_id", "status", "id"])
+    _table(db, "outbox").create_index(["user_key"])

@@ -1,4 +1,4 @@
-"""The coordinator tables (roles, teams, invites, cohorts, broadcasts, outbox, schedules)."""
+"""The coordinator tables (roles, teams, invites, cohorts, broadcasts, schedules, digests)."""
 
 from __future__ import annotations
 
@@ -125,3 +125,111 @@ def m002_broadcasts(db: Database) -> None:
     )
     _table(db, "schedules").create_index(["status", "next_run_at"])
     db.execute(_FORGET_TRIGGER)
+
+
+# The latest cycle level per (user, sub-component), kept by triggers so that /team and the
+# weekly digest read one small row per member and sub-component instead of every answer ever
+# given (benchmarks/README.md, "Reports"). Ties on `at` go to the later row, as in
+# bot.engine.summaries.latest_levels. Notes are never copied here.
+_LATEST_ON_INSERT = """
+CREATE TRIGGER latest_levels_on_answer AFTER INSERT ON answers
+WHEN NEW.dialogue = 'cycle' AND NEW.level IS NOT NULL
+BEGIN
+    INSERT INTO latest_levels (user_key, question, level, at)
+    VALUES (NEW.user_key, NEW.question, NEW.level, NEW.at)
+    ON CONFLICT (user_key, question) DO UPDATE SET level = excluded.level, at = excluded.at
+    WHERE excluded.at >= latest_levels.at;
+END
+"""
+# /forget deletes the user's answers (bot/storage/sqlite_store.py, USER_TABLES); any deleted
+# cycle answer re-derives its row from what is left, so the last one deleted leaves nothing.
+_LATEST_ON_DELETE = """
+CREATE TRIGGER latest_levels_on_delete AFTER DELETE ON answers
+WHEN OLD.dialogue = 'cycle' AND OLD.level IS NOT NULL
+BEGIN
+    DELETE FROM latest_levels WHERE user_key = OLD.user_key AND question = OLD.question;
+    INSERT INTO latest_levels (user_key, question, level, at)
+    SELECT user_key, question, level, at FROM answers
+    WHERE user_key = OLD.user_key AND question = OLD.question AND dialogue = 'cycle'
+    AND level IS NOT NULL ORDER BY at DESC, id DESC LIMIT 1;
+END
+"""
+_LATEST_BACKFILL = """
+INSERT INTO latest_levels (user_key, question, level, at)
+SELECT user_key, question, level, at FROM (
+    SELECT user_key, question, level, at, ROW_NUMBER() OVER (
+        PARTITION BY user_key, question ORDER BY at DESC, id DESC) AS newest
+    FROM answers WHERE dialogue = 'cycle' AND level IS NOT NULL)
+WHERE newest = 1
+"""
+# Cycle steps completed per user: distinct (cycle, sub-component) answered with a level, so a
+# step answered again after /back counts once. Counting them from answers took ~40 ms for a
+# 1,000-member team (120k answers); a counter per user makes it one row per member.
+_STEPS_MATCH = ("answers.user_key = {row}.user_key AND answers.cycle = {row}.cycle AND "
+                "answers.question = {row}.question AND answers.dialogue = 'cycle' AND "
+                "answers.level IS NOT NULL")
+_STEPS_ON_INSERT = f"""
+CREATE TRIGGER step_counts_on_answer AFTER INSERT ON answers
+WHEN NEW.dialogue = 'cycle' AND NEW.level IS NOT NULL
+BEGIN
+    INSERT INTO step_counts (user_key, steps) SELECT NEW.user_key, 1
+    WHERE NOT EXISTS (SELECT 1 FROM answers WHERE {_STEPS_MATCH.format(row="NEW")}
+                      AND answers.id != NEW.id)
+    ON CONFLICT (user_key) DO UPDATE SET steps = steps + 1;
+END
+"""
+_STEPS_ON_DELETE = f"""
+CREATE TRIGGER step_counts_on_delete AFTER DELETE ON answers
+WHEN OLD.dialogue = 'cycle' AND OLD.level IS NOT NULL
+BEGIN
+    UPDATE step_counts SET steps = steps - 1 WHERE user_key = OLD.user_key
+    AND NOT EXISTS (SELECT 1 FROM answers WHERE {_STEPS_MATCH.format(row="OLD")});
+    DELETE FROM step_counts WHERE user_key = OLD.user_key AND steps <= 0;
+END
+"""
+_STEPS_BACKFILL = """
+INSERT INTO step_counts (user_key, steps)
+SELECT user_key, COUNT(*) FROM (SELECT DISTINCT user_key, cycle, question FROM answers
+                                WHERE dialogue = 'cycle' AND level IS NOT NULL)
+GROUP BY user_key
+"""
+_FORGET_TEAM_VIEW = """
+CREATE TRIGGER forget_user_team_view AFTER DELETE ON users
+BEGIN
+    DELETE FROM latest_levels WHERE user_key = OLD.key;
+    DELETE FROM step_counts WHERE user_key = OLD.key;
+    DELETE FROM digests WHERE user_key = OLD.key;
+END
+"""
+
+
+@migrations()
+def m003_team_view(db: Database) -> None:
+    """Team views' derived tables (latest levels, step counts; kept by triggers) and digests."""
+    _table(db, "latest_levels").create(
+        {"user_key": str, "question": str, "level": int, "at": float},
+        pk=("user_key", "question"), not_null={"level", "at"},
+    )
+    db.execute(_LATEST_BACKFILL)
+    db.execute(_LATEST_ON_INSERT)
+    db.execute(_LATEST_ON_DELETE)
+    _table(db, "step_counts").create({"user_key": str, "steps": int}, pk="user_key",
+                                     not_null={"steps"})
+    # The step triggers look for an earlier answer to the same step through this index.
+    db.execute("CREATE INDEX answers_cycle_steps ON answers (user_key, cycle, question) "
+               "WHERE dialogue = 'cycle' AND level IS NOT NULL")
+    db.execute(_STEPS_BACKFILL)
+    db.execute(_STEPS_ON_INSERT)
+    db.execute(_STEPS_ON_DELETE)
+    # One digest per (user, team); /digest off deletes it. See docs/BROADCASTS.md.
+    _table(db, "digests").create(
+        {"id": int, "user_key": str, "team_id": int, "weekday": int, "local_time": str,
+         "timezone": str, "next_run_at": float, "created_at": float, "last_run_at": float,
+         "last_result": str},
+        pk="id", not_null={"user_key", "team_id", "weekday", "local_time", "timezone",
+                           "next_run_at"},
+        foreign_keys=[("team_id", "teams", "id")],
+    )
+    _table(db, "digests").create_index(["user_key", "team_id"], unique=True)
+    _table(db, "digests").create_index(["next_run_at"])
+    db.execute(_FORGET_TEAM_VIEW)

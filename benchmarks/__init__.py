@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run by hand, results in README.md (a package so mypy names them apart)."""

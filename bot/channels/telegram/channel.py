@@ -1,0 +1,121 @@
+"""Handles the inbox: each update through the engine, then its replies out of the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from telegram import Bot
+
+from bot.channels.telegram.commands import ERROR_SAVED, MOVED_ON
+from bot.channels.telegram.inbox import Inbox, InboxItem
+from bot.channels.telegram.scheduler import ChatScheduler
+from bot.channels.telegram.sender import RetryPolicy, Sender
+from bot.channels.telegram.translate import CHANNEL, Incoming, answered, read_update
+from bot.engine.engine import Engine
+from bot.engine.events import Event, Reply, Response
+from bot.engine.store import StoreError
+from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
+
+log = logging.getLogger(__name__)
+
+
+class TelegramChannel:
+    """Stores what arrives, then handles it: chats concurrently, each chat in order."""
+
+    def __init__(self, bot: Bot, engine: Engine, store: SQLiteStore, username: str,
+                 concurrency: int = 16, retry: RetryPolicy | None = None) -> None:
+        if not store.reply_outbox:
+            raise ValueError("the Telegram channel needs SQLiteStore(..., reply_outbox=True)")
+        self.engine = engine
+        self.username = username
+        self.inbox = Inbox(store)
+        self.sender = Sender(bot, ReplyOutbox(store, CHANNEL), retry)
+        # None as an item means "only send what waits in the outbox".
+        self.scheduler: ChatScheduler[InboxItem | None] = ChatScheduler(self.process,
+                                                                         concurrency)
+
+    def resume(self) -> int:
+        """Queue what an earlier run left: unsent replies first, then unhandled updates."""
+        for chat in self.sender.outbox.chats_waiting():
+            self.scheduler.submit(chat, None)
+        pending = self.inbox.pending()
+        for item in pending:
+            self.scheduler.submit(item.chat, item)
+        return len(pending)
+
+    def receive(self, updates: Iterable[Mapping[str, Any]]) -> int:
+        """Store updates durably (before they are acknowledged), then queue them."""
+        new = self.inbox.add(updates)
+        for item in new:
+            self.scheduler.submit(item.chat, item)
+        return len(new)
+
+    async def process(self, chat: str, item: InboxItem | None) -> None:
+        """Handle one update of `chat` (if any), then deliver the chat's outbox."""
+        answering = await self.handle(item) if item is not None else None
+        try:
+            await self.sender.drain(chat)
+        finally:
+            if answering is not None:
+                await answering
+
+    async def handle(self, item: InboxItem) -> asyncio.Task[None] | None:
+        """Run one update through the engine and mark a tapped question as answered.
+
+        The answer to a button press is not a chat message, so it runs beside the chat's
+        messages (one round trip less before the reply); the returned task is awaited after.
+        """
+        try:
+            incoming = read_update(item.update, self.username)
+        except Exception:  # whatever its shape, one odd update must not block the chat
+            log.warning("update %s is not a Telegram update we can read; skipped",
+                        item.update_id, exc_info=True)
+            incoming = Incoming(item.chat, ignored="unreadable")
+        event = incoming.event
+        if event is None:
+            log.debug("update %s ignored: %s", item.update_id, incoming.ignored)
+            self.inbox.done(item)
+            return self.answer(incoming.callback_id, None)
+        if item.chat in self.sender.blocked:
+            # Only a private chat's writer is the user who had blocked us.
+            self.sender.unblock(item.chat, str(event.user) if event.user.id == item.chat
+                                else None)
+        response = self.respond(item, event)
+        note = self.text(MOVED_ON, event) if response.stale_choice else None
+        answering = self.answer(incoming.callback_id, note)
+        if response.chosen and incoming.message_id and incoming.message_text:
+            await self.sender.edit(item.chat, incoming.message_id,
+                                   answered(incoming.message_text, response.chosen),
+                                   str(event.user))
+        return answering
+
+    def answer(self, callback_id: str | None, note: str | None) -> asyncio.Task[None] | None:
+        """Start answering a button press (stops its spinner), if the update was one."""
+        if not callback_id:
+            return None
+        return asyncio.create_task(self.sender.answer_callback(callback_id, note))
+
+    def respond(self, item: InboxItem, event: Event) -> Response:
+        """The engine's response; on any error the user is told their progress is saved."""
+        try:
+            response = self.engine.handle(event)
+        except Exception:
+            log.exception("error handling update %s from user %s", item.update_id, event.user)
+            sorry = Reply(self.text(ERROR_SAVED, event))
+            try:
+                # Marked done so a poisonous update is not retried forever.
+                self.inbox.done(item, event.user, (sorry,))
+            except StoreError as exc:
+                log.error("update %s stays in the inbox for the next start: %s",
+                          item.update_id, exc)
+            return Response()
+        if response.duplicate:
+            self.inbox.done(item)
+        return response
+
+    def text(self, message_id: str, event: Event) -> str:
+        """A channel message in the event's language."""
+        return self.engine.content.text(message_id, self.engine.pick_locale(event.locale))

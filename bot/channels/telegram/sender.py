@@ -1,0 +1,190 @@
+"""Delivers the reply outbox to Telegram, per chat in order, retrying what can be retried."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import enum
+import logging
+import random
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.telegram.translate import CHANNEL, Part, render
+from bot.storage.sqlite_store import ReplyOutbox
+
+log = logging.getLogger(__name__)
+
+# Errors Telegram returns for things that are already as we want them, or too late to matter.
+_HARMLESS = ("message is not modified", "query is too old", "query id is invalid",
+             "message to edit not found", "message can't be edited")
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Delivery(enum.Enum):
+    """How one Bot API call ended."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff for 5xx answers and timeouts."""
+
+    tries: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before try number `attempt + 1`, with jitter so chats spread out."""
+        backoff = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return backoff * random.uniform(0.8, 1.2)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait, in seconds."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the attribute will become a timedelta; we accept both.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after = error.retry_after
+    if isinstance(retry_after, dtm.timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
+
+
+def _chat_id(chat: str) -> int | str:
+    try:
+        return int(chat)
+    except ValueError:
+        return chat
+
+
+class Sender:
+    """Sends replies, callback answers and edits; remembers which chats blocked the bot."""
+
+    def __init__(self, bot: Bot, outbox: ReplyOutbox, policy: RetryPolicy | None = None) -> None:
+        self.bot = bot
+        self.outbox = outbox
+        self.policy = policy or RetryPolicy()
+        # A private chat's id is its user's id, so blocked users are blocked chats.
+        self.blocked: set[str] = set(outbox.blocked_users())
+
+    # ------------------------------------------------------------------ the outbox
+    async def drain(self, chat: str) -> None:
+        """Send the chat's queued replies, oldest first, each part once it is confirmed."""
+        if chat in self.blocked:
+            self.outbox.block(chat, None, "the chat has blocked the bot")
+            return
+        for queued in self.outbox.pending(chat):
+            try:
+                parts = render(queued.reply)
+            except ValueError as exc:
+                log.error("reply %s for chat %s cannot be sent: %s", queued.id, chat, exc)
+                self.outbox.failed(queued.id, str(exc))
+                continue
+            for index in range(queued.parts_sent, len(parts)):
+                outcome, reason = await self.deliver(chat, parts[index])
+                if outcome is Delivery.BLOCKED:
+                    self.block(chat, queued.user_key, reason)
+                    return
+                if outcome is Delivery.FAILED:
+                    log.error("gave up on reply %s for chat %s: %s", queued.id, chat, reason)
+                    self.outbox.failed(queued.id, reason)
+                    break
+                if index + 1 < len(parts):
+                    self.outbox.progress(queued.id, index + 1)
+            else:
+                self.outbox.sent(queued.id)
+
+    async def deliver(self, chat: str, part: Part) -> tuple[Delivery, str]:
+        """Send one part, retrying as Telegram allows."""
+        return await self.call(f"{part.method} to chat {chat}", lambda: self._send(chat, part))
+
+    def _send(self, chat: str, part: Part) -> Awaitable[object]:
+        chat_id = _chat_id(chat)
+        if part.method == "sendMessage":
+            markup = InlineKeyboardMarkup([
+                [InlineKeyboardButton(c.label, callback_data=c.id) for c in row]
+                for row in part.keyboard]) if part.keyboard else None
+            return self.bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
+                                         reply_markup=markup, link_preview_options=_NO_PREVIEW)
+        assert part.file is not None, f"{part.method} needs a file"
+        caption = part.text or None
+        if part.method == "sendPhoto":
+            return self.bot.send_photo(chat_id, part.file.data, caption=caption,
+                                       parse_mode=ParseMode.HTML, filename=part.file.filename)
+        return self.bot.send_document(chat_id, part.file.data, caption=caption,
+                                      parse_mode=ParseMode.HTML, filename=part.file.filename)
+
+    async def call(self, what: str, make: Callable[[], Awaitable[object]]) -> tuple[Delivery, str]:
+        """Run a Bot API call: wait out 429s, back off on 5xx and timeouts, stop on 403."""
+        attempt = 0
+        while True:
+            try:
+                await make()
+                return Delivery.SENT, ""
+            except RetryAfter as exc:
+                # Telegram says when to come back; the reply is never dropped for a 429.
+                wait = retry_seconds(exc)
+                log.info("%s: flood control, retrying in %.1f s", what, wait)
+                await asyncio.sleep(wait)
+            except Forbidden as exc:
+                return Delivery.BLOCKED, exc.message
+            except BadRequest as exc:
+                if any(h in exc.message.lower() for h in _HARMLESS):
+                    log.debug("%s: %s (harmless)", what, exc.message)
+                    return Delivery.SENT, exc.message
+                return Delivery.FAILED, exc.message
+            except NetworkError as exc:  # 5xx, timeouts and connection errors
+                attempt += 1
+                if attempt >= self.policy.tries:
+                    return Delivery.FAILED, f"{exc.message} (gave up after {attempt} tries)"
+                delay = self.policy.delay(attempt)
+                log.info("%s: %s; retry %d in %.1f s", what, exc.message, attempt, delay)
+                await asyncio.sleep(delay)
+            except TelegramError as exc:
+                return Delivery.FAILED, exc.message
+
+    # ------------------------------------------------------------------ buttons
+    async def answer_callback(self, query_id: str, text: str | None = None) -> None:
+        """Stop the button's spinner; once only, as a late answer is useless."""
+        try:
+            await self.bot.answer_callback_query(query_id, text=text)
+        except TelegramError as exc:
+            # "query is too old" after a restart is expected; nothing else depends on this.
+            log.debug("answerCallbackQuery %s: %s", query_id, exc.message)
+
+    async def edit(self, chat: str, message_id: int, html: str, user_key: str | None) -> None:
+        """Replace a question's text and remove its buttons; failures cost only looks."""
+        outcome, reason = await self.call(
+            f"editMessageText in chat {chat}",
+            lambda: self.bot.edit_message_text(html, chat_id=_chat_id(chat),
+                                               message_id=message_id,
+                                               parse_mode=ParseMode.HTML,
+                                               link_preview_options=_NO_PREVIEW))
+        if outcome is Delivery.BLOCKED:
+            self.block(chat, user_key, reason)
+        elif outcome is Delivery.FAILED:
+            log.warning("could not mark the answer in chat %s: %s", chat, reason)
+
+    # ------------------------------------------------------------------ blocking
+    def block(self, chat: str, user_key: str | None, reason: str) -> None:
+        """Stop sending to a chat that refuses us (no retry storm) until it writes again."""
+        self.blocked.add(chat)
+        private = user_key if user_key == f"{CHANNEL}:{chat}" else None
+        self.outbox.block(chat, private, reason)
+        log.info("chat %s refuses messages (%s); holding its replies", chat, reason)
+
+    def unblock(self, chat: str, user_key: str | None) -> None:
+        """The chat wrote to us, so it can be reached again."""
+        self.blocked.discard(chat)
+        if user_key:
+            self.outbox.unblock(user_key)

@@ -1,0 +1,533 @@
+"""/team and the weekly digest: figures, suppression below 3, privacy, permissions, restarts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from coordinator_world import ADMIN, Chat, World, invite_code
+
+from bot.definitions.model import Content
+from bot.engine.charts import Axis, Chart, MemoryCharts, TeamLegend
+from bot.engine.digests import due_digests, parse_on
+from bot.engine.directory import Rejected, TeamActivity, commit_ops
+from bot.engine.directory_ops import GrantRole, SetMemberRole
+from bot.engine.events import UserKey
+from bot.engine.records import Answer, Commit
+from bot.engine.team_view import TeamFigures, middle_half, rounded_level, team_figures
+from bot.engine.team_words import TEAM_VIEW_MESSAGES
+from bot.storage.directory_store import install
+from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
+
+REFUSED = "only available to coordinators or managers"
+SECRET = "NOTE-ONLY-FOR-ITS-AUTHOR-7f3a"
+MANAGER = "3"
+HIDDEN = "fewer than 3 people"
+MONDAY_0900_LONDON = datetime(2025, 6, 16, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
+
+
+@dataclass
+class RecordingCharts(MemoryCharts):
+    """MemoryCharts that also keeps every team chart's inputs."""
+
+    team_calls: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def team(self, axes: tuple[Axis, ...], means: tuple[float | None, ...],
+             spreads: tuple[tuple[float, float] | None, ...], title: str, caption: str,
+             legend: TeamLegend | None = None) -> Chart:
+        self.team_calls.append((axes, means, spreads, title, caption, legend))
+        return super().team(axes, means, spreads, title, caption, legend)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def world(request: pytest.FixtureRequest, content: Content, tmp_path: Path) -> Iterator[World]:
+    made = World(content, request.param, tmp_path / "world.db")
+    made.engine.charts = RecordingCharts()
+    yield made
+    made.close()
+
+
+def charts_of(world: World) -> RecordingCharts:
+    assert isinstance(world.engine.charts, RecordingCharts)
+    return world.engine.charts
+
+
+def levels_for(person: int, subs: int = 12) -> list[int]:
+    """Levels a respondent gives: Risk (4th) lowest, Resources (6th) next, the rest higher."""
+    levels = [3 + (person + i) % 2 for i in range(subs)]
+    levels[3], levels[5] = 1, 2
+    return levels
+
+
+def answer_all(world: World, ident: str, person: int, cycle: int = 1,
+               only: int | None = None) -> None:
+    """Store a cycle's answers for someone, each with a private note."""
+    user = UserKey("telegram", ident)
+    subs = world.content.sub_components[:only] if only else world.content.sub_components
+    answers = tuple(Answer(user, "cycle", cycle, sub.id, level, f"{SECRET} {ident}",
+                           world.clock.now + cycle * 100 + i)
+                    for i, (sub, level) in enumerate(zip(subs, levels_for(person))))
+    world.store.commit(Commit(user, None, None, answers=answers))
+
+
+def team_world(world: World, respondents: int, members: int = 4, name: str = "riverside",
+               manager: str = MANAGER, first: int = 10) -> Chat:
+    """A team with a manager (who has not answered) and members, `respondents` of whom answered."""
+    admin = world.member(ADMIN.id)
+    admin.send(f"/newteam {name}")
+    code = invite_code(admin.text())
+    boss = world.member(manager)
+    boss.send(f"/start {code}")
+    team = world.directory.team_named(name)
+    assert team is not None
+    commit_ops(world.store, [SetMemberRole(team.id, f"telegram:{manager}", "manager")])
+    for n in range(members):
+        ident = str(first + n)
+        world.member(ident).send(f"/start {code}")
+        if n < respondents:
+            answer_all(world, ident, n)
+    return boss
+
+
+def everything_said(chat: Chat) -> str:
+    parts = []
+    for reply in chat.last.replies:
+        parts.append(reply.text)
+        if reply.image is not None:
+            parts.append(reply.image.caption)
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- the figures (pure)
+def figures(content: Content, people: int, viewer: str | None = None,
+            members: int = 5) -> TeamFigures:
+    subs = [s.id for s in content.sub_components]
+    levels = [(f"telegram:{p}", sub, level) for p in range(people)
+              for sub, level in zip(subs, levels_for(p))]
+    keys = [f"telegram:{p}" for p in range(members)]
+    return team_figures(content, levels, TeamActivity(members, 2, 12 * people), keys, viewer)
+
+
+def test_every_figure_is_hidden_with_two_respondents(content: Content) -> None:
+    two = figures(content, 2)
+    assert all(f.mean is None and f.spread is None for f in two.subs)
+    assert all(f.mean is None and f.spread is None for f in two.strands)
+    assert two.weakest == () and not two.any_shown and two.answered
+
+
+def test_every_figure_is_shown_with_three_respondents(content: Content) -> None:
+    three = figures(content, 3)
+    assert all(f.mean is not None and f.spread is not None for f in three.subs)
+    assert all(f.mean is not None and f.spread is not None for f in three.strands)
+    assert [f.id for f, _ in three.weakest] == ["alignment.risk", "alignment.resources"]
+
+
+def test_a_sub_component_answered_by_two_is_hidden_among_shown_ones(content: Content) -> None:
+    # Three people answered only the first sub-component; two of them answered the rest.
+    subs = [s.id for s in content.sub_components]
+    levels = [("telegram:0", subs[0], 2)]
+    levels += [(f"telegram:{p}", sub, 3) for p in (1, 2) for sub in subs]
+    found = team_figures(content, levels, TeamActivity(3, 3, 25), ["telegram:0", "telegram:1",
+                                                                    "telegram:2"])
+    assert found.subs[0].mean == pytest.approx(8 / 3) and found.subs[1].mean is None
+    assert found.strands[0].mean is not None and found.strands[1].mean is None
+    assert [f.id for f, _ in found.weakest] == [subs[0]]  # only shown figures compete
+
+
+def test_the_viewer_is_not_counted_towards_three(content: Content) -> None:
+    # Three respondents, one of them the manager looking: they could subtract their own answer.
+    assert not figures(content, 3, viewer="telegram:0").any_shown
+    assert figures(content, 4, viewer="telegram:0").any_shown
+    assert figures(content, 3, viewer="telegram:99").any_shown
+
+
+def test_participation_needs_three_members_besides_the_viewer(content: Content) -> None:
+    small = figures(content, 3, viewer="telegram:0", members=3).participation
+    assert (small.members, small.active, small.steps, small.respondents) == (3, None, None, None)
+    big = figures(content, 3, viewer="telegram:0", members=4).participation
+    assert (big.members, big.active, big.steps, big.respondents) == (4, 2, 36, 3)
+
+
+def test_spread_is_the_middle_half_of_answers() -> None:
+    assert middle_half([1, 2, 3, 4]) == (1.75, 3.25)
+    assert middle_half([2, 2, 4]) == (2.0, 3.0)
+
+
+def test_a_strands_spread_is_over_members_strand_means(content: Content) -> None:
+    subs = [s.id for s in content.strands[0].sub_components]
+    levels = [(f"telegram:{p}", sub, p + 1) for p in range(4) for sub in subs]
+    found = team_figures(content, levels, TeamActivity(4, 4, 12), [f"telegram:{p}"
+                                                                    for p in range(4)])
+    assert found.strands[0].spread == (1.75, 3.25) and found.strands[0].mean == 2.5
+
+
+def test_the_prompt_is_at_the_rounded_team_level(content: Content) -> None:
+    assert [rounded_level(content, "alignment.risk", m) for m in (1.0, 1.49, 1.5, 3.6, 9)] == [
+        1, 1, 2, 4, 4]
+
+
+# ---------------------------------------------------------------------- /team in the chat
+def test_a_manager_sees_their_team(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/team")
+    said = everything_said(boss)
+    assert "Team riverside" in said and "Members: 5" in said
+    assert "Members who have answered: 3. Cycle steps completed: 36." in said
+    assert "Spread per strand" in said and "Outcomes: " in said
+    assert "To work on: Risk (team average 1.0" in said
+    assert "To work on: Resources (team average 2.0" in said
+    assert "Evidence: " in said
+    (call,) = charts_of(world).team_calls
+    axes, means, spreads, title, caption, legend = call
+    assert len(axes) == 12 and all(m is not None for m in means) and title.startswith("Team")
+    assert all(s is not None and s[0] <= s[1] for s in spreads)
+    assert legend.spread == "Middle half of answers" and len(caption) <= 1023
+    image = next(r.image for r in boss.last.replies if r.image is not None)
+    assert image.caption == caption and "Risk 1.0" in caption
+
+
+@pytest.mark.parametrize("respondents", [0, 1, 2])
+def test_a_team_with_fewer_than_three_respondents_gets_a_clear_answer(world: World,
+                                                                     respondents: int) -> None:
+    boss = team_world(world, respondents=respondents)
+    boss.send("/team")
+    said = everything_said(boss)
+    if respondents == 0:
+        assert "Nobody in the team has answered a cycle question yet" in said
+    else:
+        assert "at least 3 people besides you have answered" in said
+    assert "To work on" not in said and charts_of(world).team_calls == []
+    assert "Members: 5. Active in the last 30 days" in said
+
+
+def test_with_three_respondents_a_less_answered_sub_component_is_hidden(world: World) -> None:
+    boss = team_world(world, respondents=2)
+    answer_all(world, "12", 2, only=1)  # a third person answered Insight only
+    boss.send("/team")
+    said = everything_said(boss)
+    (call,) = charts_of(world).team_calls
+    means, spreads = call[1], call[2]
+    assert means[0] is not None and means[1:] == (None,) * 11 and spreads[1:] == (None,) * 11
+    assert "Brokering relationships hidden" in said and HIDDEN in said
+    assert "Alignment: hidden, fewer than 3 people answered" in said
+    assert "are hidden, so that no one's answers can be picked out" in said
+    assert "To work on: Insight" in said and "To work on: Risk" not in said
+
+
+def test_the_latest_answer_counts(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    for ident in ("10", "11", "12"):  # everyone moved Risk up to 4 in a second cycle
+        user = UserKey("telegram", ident)
+        world.store.commit(Commit(user, None, None, answers=(
+            Answer(user, "cycle", 2, "alignment.risk", 4, None, world.clock.now + 999),)))
+    boss.send("/team")
+    assert "To work on: Resources" in everything_said(boss)
+    assert "To work on: Risk" not in everything_said(boss)
+
+
+def test_notes_never_appear_in_a_team_view_or_digest(world: World) -> None:
+    boss = team_world(world, respondents=4)
+    boss.send("/team")
+    assert SECRET not in everything_said(boss)
+    assert SECRET not in repr(charts_of(world).team_calls)
+    boss.send("/digest on monday 09:00 Europe/London")
+    sent = due_digests(world.directory, world.store, world.content, charts_of(world),
+                       MONDAY_0900_LONDON)
+    assert sent and SECRET not in repr(sent)
+    # The author still has them.
+    assert any(SECRET in (a.note or "") for a in world.store.answers(UserKey("telegram", "10")))
+
+
+def test_a_chart_that_cannot_be_drawn_leaves_the_words(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    world.engine.charts = MemoryCharts(fail=True)
+    boss.send("/team")
+    said = everything_said(boss)
+    assert all(r.image is None for r in boss.last.replies)
+    assert "Team averages (1 = Not yet, 4 = Embedded)" in said and "Risk 1.0" in said
+    assert "To work on: Risk" in said
+
+
+def test_without_a_renderer_the_averages_are_in_words(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    world.engine.charts = None
+    boss.send("/team")
+    assert "Team averages" in everything_said(boss)
+
+
+# ---------------------------------------------------------------------- who may see it
+def test_who_may_see_a_team(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    team_world(world, respondents=3)
+    other = team_world(world, respondents=0, name="hillside", manager="6", first=20, members=1)
+    commit_ops(world.store, [GrantRole("telegram:2", "coordinator", None, 0.0)])
+    cases = {ADMIN.id: True, "2": True, MANAGER: True, "6": False, "10": False}
+    for ident, allowed in cases.items():
+        chat = world.member(ident)
+        with caplog.at_level(logging.WARNING, logger="bot.engine.engine"):
+            caplog.clear()
+            chat.send("/team riverside")
+        if allowed:
+            assert "Team riverside" in chat.text(), ident
+        else:
+            assert REFUSED in chat.text() and "Team riverside" not in chat.text(), ident
+            assert any("refused" in r.getMessage() for r in caplog.records), ident
+    other.send("/team")
+    assert "Team hillside" in other.text()
+    unconsented = world.chat("5")
+    unconsented.send("/start")
+    unconsented.send("/team riverside")
+    assert "First, please answer this question" in unconsented.text()
+
+
+def test_an_unknown_team_lists_only_the_askers_teams(world: World) -> None:
+    boss = team_world(world, respondents=0)
+    team_world(world, respondents=0, name="hillside", manager="6", first=20, members=1)
+    boss.send("/team nowhere")
+    assert 'There is no team called "nowhere". Teams: riverside.' in boss.text()
+
+
+def test_several_teams_are_picked_with_buttons(world: World) -> None:
+    team_world(world, respondents=3)
+    team_world(world, respondents=0, name="hillside", manager="6", first=20, members=1)
+    admin = world.chat(ADMIN.id)
+    admin.send("/team")
+    assert admin.labels() == ["hillside", "riverside", "Cancel"]
+    admin.tap("riverside")
+    assert "Team riverside" in admin.text() and "To work on: Risk" in admin.text()
+    admin.send("/team")
+    admin.tap("Cancel")
+    assert "OK, nothing changed." in admin.text()
+
+
+def test_a_manager_demoted_after_the_buttons_sees_nothing(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    team_world(world, respondents=0, name="hillside", manager=MANAGER, first=20, members=1)
+    boss.send("/team")
+    data = boss.button("riverside")
+    riverside = world.directory.team_named("riverside")
+    assert riverside is not None
+    commit_ops(world.store, [SetMemberRole(riverside.id, f"telegram:{MANAGER}", "member")])
+    # The buttons are rebuilt from the teams the user may see now: riverside's is stale.
+    assert boss.press(data).stale_choice
+    assert "Team riverside" not in boss.text() and boss.labels() == ["hillside", "Cancel"]
+
+
+def test_a_forged_team_button_is_stale(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    assert boss.press("t1:team.1").stale_choice
+
+
+# ---------------------------------------------------------------------- /digest
+def test_digest_on_shows_the_first_run_in_local_time(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on Monday 9:00 Europe/London")
+    assert ("You'll get the summary of team riverside every Monday at 09:00 (Europe/London). "
+            "The first one: Mon 16 Jun 2025 09:00 Europe/London.") in boss.text()
+    (digest,) = world.directory.digests(boss.user)
+    assert digest.next_run_at == MONDAY_0900_LONDON
+    boss.send("/digest on fri 17:30")  # again: moved, not doubled; UTC without a zone
+    (digest,) = world.directory.digests(boss.user)
+    assert (digest.weekday, digest.local_time, digest.timezone) == (4, "17:30", "UTC")
+
+
+def test_digest_lists_and_stops_with_buttons(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/digest")
+    assert "You have no weekly digest." in boss.text()
+    boss.send("/digest on mon 09:00 riverside")
+    boss.send("/digest")
+    assert "riverside: every Monday at 09:00 (UTC)" in boss.text()
+    boss.tap("Stop riverside")
+    assert "The weekly digest of team riverside is off." in boss.text()
+    assert world.directory.digests(boss.user) == []
+    boss.send("/digest off")
+    assert "You have no weekly digest to turn off." in boss.text()
+
+
+@pytest.mark.parametrize("command, answer", [
+    ("/digest on someday 09:00", "\"someday\" is not a day of the week"),
+    ("/digest on mo 09:00", "\"mo\" is not a day of the week"),
+    ("/digest on monday 25:00", "is not a time I understand"),
+    ("/digest on monday 09:00 Mars/Olympus", "I don't know the time zone"),
+    ("/digest on monday", "/digest on DAY TIME ZONE TEAM"),
+    ("/digest sometimes", "/digest on DAY TIME ZONE TEAM"),
+    ("/digest on monday 09:00 UTC riverside hillside", "/digest on DAY TIME ZONE TEAM"),
+])
+def test_bad_digest_input_gets_a_clear_answer_and_no_change(world: World, command: str,
+                                                            answer: str) -> None:
+    boss = team_world(world, respondents=0)
+    boss.send(command)
+    assert answer in boss.text() and world.directory.digests(boss.user) == []
+
+
+def test_a_manager_of_several_teams_names_one(world: World) -> None:
+    boss = team_world(world, respondents=0)
+    team_world(world, respondents=0, name="hillside", manager=MANAGER, first=20, members=1)
+    boss.send("/digest on monday 09:00")
+    assert "Which team? Add its name at the end, e.g. /digest on monday 09:00 hillside" \
+        in boss.text()
+    boss.send("/digest on monday 09:00 hillside")
+    assert [d.team_id for d in world.directory.digests(boss.user)] == [
+        world.directory.team_named("hillside").id]  # type: ignore[union-attr]
+
+
+def test_a_digest_of_another_managers_team_is_refused(world: World) -> None:
+    team_world(world, respondents=0)
+    other = team_world(world, respondents=0, name="hillside", manager="6", first=20, members=1)
+    other.send("/digest on monday 09:00 UTC riverside")
+    assert REFUSED in other.text() and world.directory.digests(other.user) == []
+
+
+def test_console_users_are_told_digests_come_on_telegram(content: Content,
+                                                         tmp_path: Path) -> None:
+    world = World(content, "memory")
+    console = world.chat("ann", channel="console")
+    console.onboard()
+    commit_ops(world.store, [GrantRole("console:ann", "coordinator", None, 0.0)])
+    world.member(ADMIN.id).send("/newteam riverside")
+    console.send("/digest on monday 09:00 riverside")
+    assert "sent on Telegram" in console.text() and world.directory.digests() == []
+
+
+def test_parse_on_reads_zone_and_team_in_either_order(content: Content) -> None:
+    found = parse_on(["tue", "8:05", "riverside", "Africa/Nairobi"], content, "en")
+    assert (found.weekday, found.local_time, found.zone, found.team) == (
+        1, "08:05", "Africa/Nairobi", "riverside")
+    with pytest.raises(Rejected):
+        parse_on(["tue"], content, "en")
+
+
+# ---------------------------------------------------------------------- digests being sent
+def test_a_digest_is_sent_once_when_due(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on monday 09:00 Europe/London")
+    assert due_digests(world.directory, world.store, world.content, charts_of(world),
+                       MONDAY_0900_LONDON - 1) == []
+    (message,) = due_digests(world.directory, world.store, world.content, charts_of(world),
+                             MONDAY_0900_LONDON)
+    assert message.user == boss.user and message.chat_id == MANAGER
+    assert message.text.startswith("Your weekly summary of team riverside:")
+    assert "To work on: Risk" in message.text and message.chart is not None
+    assert message.chart.caption.startswith("Team averages")
+    assert [r.image is not None for r in message.replies] == [False, True, False, False]
+    assert due_digests(world.directory, world.store, world.content, charts_of(world),
+                       MONDAY_0900_LONDON + 60) == []
+    (digest,) = world.directory.digests(boss.user)
+    assert digest.next_run_at == MONDAY_0900_LONDON + 7 * 86400
+    assert digest.last_run_at == MONDAY_0900_LONDON and digest.last_result == "sent"
+
+
+def test_a_digest_whose_chart_fails_is_sent_in_words(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on monday 09:00 Europe/London")
+    (message,) = due_digests(world.directory, world.store, world.content,
+                             MemoryCharts(fail=True), MONDAY_0900_LONDON)
+    assert message.chart is None and "Team averages (1 = Not yet" in message.text
+
+
+def test_a_digest_with_too_few_answers_says_why(world: World) -> None:
+    boss = team_world(world, respondents=2)
+    boss.send("/digest on monday 09:00 Europe/London")
+    (message,) = due_digests(world.directory, world.store, world.content, charts_of(world),
+                             MONDAY_0900_LONDON)
+    assert "at least 3 people besides you have answered" in message.text
+    assert message.chart is None and len(message.replies) == 1
+
+
+def test_a_demoted_manager_stops_getting_the_digest(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on monday 09:00 Europe/London")
+    team = world.directory.team_named("riverside")
+    assert team is not None
+    commit_ops(world.store, [SetMemberRole(team.id, f"telegram:{MANAGER}", "member")])
+    assert due_digests(world.directory, world.store, world.content, charts_of(world),
+                       MONDAY_0900_LONDON) == []
+    assert world.directory.digests(boss.user) == []
+
+
+def test_forget_removes_the_digest(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on monday 09:00")
+    boss.send("/forget")
+    boss.tap("Yes")
+    assert world.directory.digests() == []
+
+
+def test_the_digest_survives_a_restart_and_a_missed_run_is_sent_once(content: Content,
+                                                                     tmp_path: Path) -> None:
+    path = tmp_path / "restart.db"
+    world = World(content, "sqlite", path)
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on monday 09:00 Europe/London")
+    world.close()
+
+    store = SQLiteStore(path)
+    directory = install(store)
+    (digest,) = directory.digests()
+    assert digest.next_run_at == MONDAY_0900_LONDON
+    # Down for three Mondays (and across nothing else); back on Wednesday 2 July.
+    back = datetime(2025, 7, 2, 12, 0, tzinfo=timezone.utc).timestamp()
+    (message,) = due_digests(directory, store, content, MemoryCharts(), back)
+    assert message.user == boss.user and "To work on: Risk" in message.text
+    assert due_digests(directory, store, content, MemoryCharts(), back + 60) == []
+    (after,) = directory.digests()
+    next_monday = datetime(2025, 7, 7, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
+    assert after.next_run_at == next_monday
+    assert after.last_result == "sent; 2 earlier run(s) missed while stopped were not repeated"
+    store.close()
+
+    store = SQLiteStore(path)  # and once more: nothing is due until next Monday
+    directory = install(store)
+    assert due_digests(directory, store, content, MemoryCharts(), next_monday - 1) == []
+    assert len(due_digests(directory, store, content, MemoryCharts(), next_monday)) == 1
+    store.close()
+
+
+def test_a_digest_is_queued_in_the_reply_outbox_with_its_claim(content: Content,
+                                                               tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    world = World(content, "sqlite", path)
+    boss = team_world(world, respondents=3)
+    boss.send("/digest on monday 09:00 Europe/London")
+    world.close()
+    store = SQLiteStore(path, reply_outbox=True)
+    directory = install(store)
+    (message,) = due_digests(directory, store, content, MemoryCharts(), MONDAY_0900_LONDON)
+    assert message.queued
+    queued = ReplyOutbox(store, "telegram").pending(MANAGER)
+    assert [q.reply for q in queued] == list(message.replies)
+    assert due_digests(directory, store, content, MemoryCharts(), MONDAY_0900_LONDON) == []
+    assert len(ReplyOutbox(store, "telegram").pending(MANAGER)) == len(message.replies)
+    store.close()
+
+
+def test_digest_times_follow_daylight_saving(world: World) -> None:
+    boss = team_world(world, respondents=3)
+    world.clock.now = datetime(2025, 10, 20, 12, 0, tzinfo=timezone.utc).timestamp()
+    boss.send("/digest on monday 09:00 Europe/London")
+    (digest,) = world.directory.digests(boss.user)
+    # Monday 27 October 2025 is after the clocks went back: 09:00 GMT is 09:00 UTC.
+    assert digest.next_run_at == datetime(2025, 10, 27, 9, 0, tzinfo=timezone.utc).timestamp()
+
+
+# ---------------------------------------------------------------------- content
+def test_team_view_messages_are_used_short_and_declared(content: Content) -> None:
+    source = "\n".join(p.read_text("utf-8") for p in
+                       (Path(__file__).resolve().parent.parent / "bot").rglob("*.py"))
+    body = source.replace(source[source.index("TEAM_VIEW_MESSAGES: tuple"):
+                                 source.index(")\n", source.index("TEAM_VIEW_MESSAGES: tuple"))],
+                          "")
+    assert {m for m in TEAM_VIEW_MESSAGES if f'"{m}"' not in body} == set()
+    path = Path(__file__).resolve().parent.parent / "content" / "messages" / "team_view.yaml"
+    messages = yaml.safe_load(path.read_text("utf-8"))["messages"]
+    for key, text in messages.items():
+        assert key in TEAM_VIEW_MESSAGES or key.startswith("menu."), key
+        assert set(text) == {"en"} and len(text["en"]) <= 600, key
+        assert key in content.messages
