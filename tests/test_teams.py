@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -441,3 +442,19 @@ def test_coordinator_messages_are_used_short_and_declared(content: Content) -> N
         for key, text in messages.items():
             assert key in declared, f"{name}: {key} is not used"
             assert "en" in text and all(len(v) <= 600 for v in text.values()), key
+
+
+def test_mydata_on_sqlite_includes_team_membership(content: Content, tmp_path: Path) -> None:
+    world = World(content, "sqlite", tmp_path / "mydata.db")
+    try:
+        code = new_team(world)
+        ann = world.member("2")
+        ann.send(f"/start {code}")
+        ann.send("/mydata")
+        document = ann.last.replies[0].document
+        assert document is not None
+        data = json.loads(document.data)
+        assert [row["user_key"] for row in data["team_members"]] == ["telegram:2"]
+        assert {"role_grants", "broadcast_answers", "broadcast_outbox", "digests"} <= set(data)
+    finally:
+        world.close()

@@ -539,6 +539,12 @@ HANDLERS: dict[type[Op], Callable[[sqlite3.Connection, Any], None]] = {
 }
 
 
+# Rows about a user that /mydata must show (the forget trigger in schema_teams deletes them).
+EXPORT_TABLES = {"role_grants": "user_key", "team_members": "user_key",
+                 "broadcast_answers": "user_key", "broadcast_outbox": "user_key",
+                 "digests": "user_key"}
+
+
 def install(store: SQLiteStore) -> SQLiteDirectory:
     """Apply the coordinator migrations and register the ops; returns the directory."""
     try:
@@ -547,6 +553,7 @@ def install(store: SQLiteStore) -> SQLiteDirectory:
         raise StoreError(explain(exc, store.path)) from exc
     store.op_handlers.update(HANDLERS)
     store.op_handlers.update(team_view_store.HANDLERS)
+    store.export_tables.update(EXPORT_TABLES)
     # The pseudonym secret is made once, here, so no turn ever races to create it.
     commit_ops(store, [new_secret_op()])
     return SQLiteDirectory(store)

@@ -75,6 +75,9 @@ class SQLiteStore:
         # in the turn's transaction, so a crash between commit and send loses no reply.
         self.reply_outbox = reply_outbox
         self._lock = threading.RLock()
+        # Tables features add that hold rows about a user (table -> column naming the user), so
+        # /mydata shows them too; features delete those rows themselves on /forget.
+        self.export_tables: dict[str, str] = {}
         # Features register how their ops are written, inside the turn's transaction.
         self.op_handlers: dict[type[Op], Callable[[sqlite3.Connection, Op], None]] = {}
         try:
@@ -219,7 +222,7 @@ class SQLiteStore:
 
     def export_user(self, key: UserKey) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for table, column in USER_TABLES.items():
+        for table, column in {**USER_TABLES, **self.export_tables}.items():
             rows = self.query(f"SELECT * FROM {table} WHERE {column} = ?", (str(key),))
             data[table] = [dict(r) for r in rows]
         return data
