@@ -44,7 +44,9 @@ class Turn:
 
     def __init__(self, engine: Engine, event: Event, record: UserRecord | None, now: float):
         self.engine = engine
+        # Content and machines are read once, so a reload between turns never splits a turn.
         self.content: Content = engine.content
+        self.machines: dict[str, DialogueMachine] = engine.machines
         self.event = event
         self.now = now
         self.record = record
@@ -77,7 +79,7 @@ class Turn:
         return self.record
 
     def machine(self, dialogue: str) -> DialogueMachine:
-        return self.engine.machines[dialogue]
+        return self.machines[dialogue]
 
     def position(self) -> Position | None:
         active = self.user.active
@@ -99,6 +101,7 @@ class Turn:
             self.first_contact()
         else:
             self.record = replace(self.record, last_seen=self.now)
+            self.repair()
             self.dispatch()
         if self.record is not None and not self.forget:
             if self.signature() != before:
@@ -106,6 +109,43 @@ class Turn:
             if self.show_current:
                 self.render_current()
         return Response(tuple(self.replies), chosen=self.chosen, stale_choice=self.stale)
+
+    def repair(self) -> None:
+        """Move the user off steps a content reload removed, to the nearest valid one."""
+        moved = False
+        kept: list[Position] = []
+        for pos in self.user.positions:
+            machine = self.machines.get(pos.dialogue)
+            if machine is None:
+                moved = moved or pos.dialogue == self.user.active
+                continue
+            start_ok = pos.pass_start is None or machine.dialogue.step(pos.pass_start) is not None
+            if machine.has_state(pos.state) and start_ok:
+                kept.append(pos)
+                continue
+            kept.append(self.nearest(machine, pos))
+            moved = True
+        if not moved:
+            return
+        active = self.user.active if self.user.active in self.machines else None
+        self.record = replace(self.user, positions=tuple(kept), active=active, awaiting=None)
+        self.say(self.t("reload.moved"))
+
+    def nearest(self, machine: DialogueMachine, pos: Position) -> Position:
+        """The closest surviving step: the same step, its strand's entry, or the start."""
+        dialogue = machine.dialogue
+        step = dialogue.step(step_of(pos.state))
+        if step is not None and step.kind == "ask" and pos.pending_level is not None and step.ask:
+            # The note step is gone but the answer was given: keep it and move on.
+            self.record_answer(pos, step.ask, pos.pending_level, None)
+            step = dialogue.step(step.next or "") or step
+        if step is None:
+            strand = step_of(pos.state).split(".")[0]
+            entry = dict(dialogue.entry_points).get(strand)
+            step = dialogue.step(entry or "") or dialogue.step(dialogue.start)
+        state = step.id if step is not None else dialogue.start
+        start = pos.pass_start if pos.pass_start and dialogue.step(pos.pass_start) else state
+        return replace(pos, state=state, pass_start=start, pending_level=None)
 
     def dispatch(self) -> None:
         event = self.event

@@ -59,14 +59,9 @@ class Engine:
     def __init__(self, content: Content, store: Store,
                  clock: Callable[[], float] = time.time, features: Iterable[Feature] = (),
                  roles: RoleBook | None = None, charts: ChartRenderer | None = None) -> None:
-        missing = [d for d in REQUIRED_DIALOGUES if d not in content.dialogues]
-        if missing:
-            raise ValueError(f"dialogues missing: {', '.join(missing)}; "
-                             "add them under dialogues/ (see docs/CONTENT.md)")
-        self.content = content
+        self.content, self.machines = self._prepared(content)
         self.store = store
         self.clock = clock
-        self.machines: dict[str, DialogueMachine] = build_machines(content.dialogues)
         self.features = tuple(features)
         self.charts = charts
         self.roles = Roles(roles or NoRoles())
@@ -76,6 +71,19 @@ class Engine:
                 if command.name in self.commands:
                     raise ValueError(f"command /{command.name} is added by two features")
                 self.commands[command.name] = command
+
+    @staticmethod
+    def _prepared(content: Content) -> tuple[Content, dict[str, DialogueMachine]]:
+        missing = [d for d in REQUIRED_DIALOGUES if d not in content.dialogues]
+        if missing:
+            raise ValueError(f"dialogues missing: {', '.join(missing)}; "
+                             "add them under dialogues/ (see docs/CONTENT.md)")
+        return content, build_machines(content.dialogues)
+
+    def reload(self, content: Content) -> None:
+        """Swap in new, already validated content; users on removed steps are moved next turn."""
+        # Both are built before either is replaced, so no turn ever sees a mix of old and new.
+        self.content, self.machines = self._prepared(content)
 
     def feature_for(self, value: str) -> Feature | None:
         """The feature owning an awaiting state or button data, if any."""

@@ -61,6 +61,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "reflect.intro",
     "reflect.progress",
     "reflect.start_strand",
+    "reload.moved",
     "reflect.title",
     "refused",
     "restart.confirm",

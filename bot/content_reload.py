@@ -1,0 +1,71 @@
+"""Reloading content and dialogues into a running engine: validate first, keep the old on error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.definitions.loader import load_content
+from bot.definitions.problems import ContentError, Problem
+from bot.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ContentReloader:
+    """Reloads on demand (SIGHUP) or when the YAML files change (--watch)."""
+
+    engine: Engine
+    content_dir: Path
+    dialogues_dir: Path
+    required_messages: tuple[str, ...]
+    _seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False)
+
+    def __post_init__(self) -> None:
+        self._seen = self.fingerprint()
+
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """Path, size and mtime of every YAML file: cheap enough to poll every few seconds."""
+        found = []
+        for folder in (self.content_dir, self.dialogues_dir):
+            for path in sorted(folder.rglob("*.yaml")):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                found.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(found)
+
+    def reload(self) -> list[Problem]:
+        """Load, validate and swap in the content; on problems keep the old and return them."""
+        self._seen = self.fingerprint()
+        try:
+            content = load_content(self.content_dir, self.dialogues_dir, self.required_messages)
+            self.engine.reload(content)
+        except ContentError as exc:
+            errors = [p for p in exc.problems if not p.warning]
+            log.error("content reload refused, keeping the previous content: %d problem(s)",
+                      len(errors))
+            for problem in errors:
+                log.error("content problem: %s", problem)
+            return errors
+        except ValueError as exc:
+            log.error("content reload refused, keeping the previous content: %s", exc)
+            return [Problem(str(self.dialogues_dir), "", str(exc))]
+        log.info("content reloaded from %s and %s", self.content_dir, self.dialogues_dir)
+        return []
+
+    def reload_if_changed(self) -> list[Problem] | None:
+        """Reload when any YAML file changed since the last look; None when nothing changed."""
+        if self.fingerprint() == self._seen:
+            return None
+        return self.reload()
+
+
+def reloader_for(engine: Engine, content_dir: Path, dialogues_dir: Path,
+                 required: Iterable[str]) -> ContentReloader:
+    """A reloader for the folders the engine was loaded from."""
+    return ContentReloader(engine, content_dir, dialogues_dir, tuple(required))
