@@ -49,7 +49,8 @@ TEAMS_MESSAGES: tuple[str, ...] = (
     "teams.invite_rotated", "teams.invite_revoked", "teams.invite_usage",
     "teams.invite_invalid", "teams.invite_revoked_error", "teams.invite_expired",
     "teams.invite_used_up", "teams.joined", "teams.already_member", "teams.role_granted",
-    "teams.already_role", "teams.myteams", "teams.myteams_line", "teams.myteams_none",
+    "teams.already_role", "teams.role_name.coordinator",
+    "teams.role_name.admin", "teams.myteams", "teams.myteams_line", "teams.myteams_none",
     "teams.leave_none", "teams.leave_pick", "teams.leave_confirm", "teams.left",
     "teams.not_member", "teams.cohort_usage", "teams.cohort_created", "teams.cohort_exists",
     "teams.cohort_unknown", "teams.cohort_added", "teams.cohort_removed", "teams.cohort_line",
@@ -494,11 +495,11 @@ class TeamsFeature(Feature):
         user = str(turn.user.key)
         if invite.kind == "role" and invite.role:
             if turn.has_role(invite.role):
-                turn.say(turn.t("teams.already_role", role=invite.role))
+                turn.say(turn.t("teams.already_role", role=role_name(turn, invite.role)))
                 return True
             turn.ops += [GrantRole(user, invite.role, invite.created_by, turn.now),
                          ConsumeInvite(invite.code)]
-            turn.say(turn.t("teams.role_granted", role=invite.role))
+            turn.say(turn.t("teams.role_granted", role=role_name(turn, invite.role)))
             return True
         team = self.directory.team(invite.team_id) if invite.team_id is not None else None
         if team is None:
@@ -509,3 +510,10 @@ class TeamsFeature(Feature):
             turn.ops += [JoinTeam(team.id, user, turn.now), ConsumeInvite(invite.code)]
             turn.say(turn.t("teams.joined", team=team.name))
         return True
+
+
+def role_name(turn: Turn, role: str | None) -> str:
+    """A role's name in the user's language ('coordinator' -> 'a coordinator')."""
+    if role == "admin":
+        return turn.t("teams.role_name.admin")
+    return turn.t("teams.role_name.coordinator")
