@@ -218,3 +218,13 @@ def test_message_defined_in_two_files(project: Path) -> None:
         'messages:\n  skip:\n    en: "Skip it"\n', "utf-8")
     find(errors(project), "content/messages/extra.yaml", "messages.skip",
          "also in content/messages.yaml")
+
+
+def test_every_shipped_locale_is_complete() -> None:
+    from bot.definitions.loader import load_content
+
+    content = load_content(PROJECT / "content", PROJECT / "dialogues", REQUIRED_MESSAGES)
+    assert content.locales == ("en", "fr", "es")
+    missing = [p for p in validate(PROJECT / "content", PROJECT / "dialogues", REQUIRED_MESSAGES)
+               if "missing the" in p.message]
+    assert missing == []

@@ -37,6 +37,7 @@ class Transcript:
     name: str
     user: str
     steps: tuple[Step, ...]
+    locale: str | None = None
 
 
 def load(path: Path) -> Transcript:
@@ -52,7 +53,7 @@ def load(path: Path) -> Transcript:
         )
         for s in data["steps"]
     )
-    return Transcript(data["name"], str(data.get("user", "tester")), steps)
+    return Transcript(data["name"], str(data.get("user", "tester")), steps, data.get("locale"))
 
 
 def all_transcripts() -> list[Path]:
@@ -74,9 +75,9 @@ def replay_engine(engine: Engine, transcript: Transcript) -> None:
             match = [c for c in choices if c.label == step.tap]
             assert match, (f"{transcript.name} step {number}: no button '{step.tap}' "
                            f"among {[c.label for c in choices]}")
-            event = Event(key, choice=match[0].id, update_id=None)
+            event = Event(key, choice=match[0].id, update_id=None, locale=transcript.locale)
         else:
-            event = Event(key, text=step.send or "")
+            event = Event(key, text=step.send or "", locale=transcript.locale)
         response = engine.handle(event)
         said = flat("\n".join(r.text for r in response.replies))
         for expected in step.expect:
@@ -104,7 +105,8 @@ def replay_console(transcript: Transcript, db: Path, extra_env: dict[str, str] |
     stdin = "\n".join(lines[1:] if skip_first else lines) + "\n"
     env = {**os.environ, "CCBOT_DB": str(db), **(extra_env or {})}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--user", transcript.user],
+        [sys.executable, "-m", "bot.cli", "chat", "--user", transcript.user,
+         *(["--lang", transcript.locale] if transcript.locale else [])],
         input=stdin.encode("utf-8"), capture_output=True, env=env, cwd=PROJECT, timeout=120,
     )
     out = result.stdout.decode("utf-8")
