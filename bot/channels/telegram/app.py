@@ -6,15 +6,15 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, BotCommand
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import poller, redaction, webhook
+from bot.channels.telegram.broadcaster import BroadcastSender
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.commands import menu
 from bot.channels.telegram.config import (
     BASE_URL_ENV,
     TOKEN_ENV,
@@ -22,9 +22,19 @@ from bot.channels.telegram.config import (
     TelegramConfig,
     WebhookConfig,
 )
-from bot.definitions.model import DEFAULT_LOCALE
+from bot.channels.telegram.menus import RoleMenus, publish_defaults
+from bot.channels.telegram.pacing import Limits, Pacing
+from bot.channels.telegram.periodic import Periodic
+from bot.engine.directory import commit_ops
+from bot.engine.directory_ops import SetSetting
 from bot.engine.engine import Engine
+from bot.engine.events import UserKey
+from bot.engine.teams import TeamsFeature
+from bot.storage.directory_store import SQLiteDirectory
 from bot.storage.sqlite_store import SQLiteStore
+
+if TYPE_CHECKING:
+    from bot.cli_admin import Parts
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +45,9 @@ Source = Callable[[Bot, TelegramChannel], Coroutine[Any, Any, None]]
 
 
 def make_bot(config: TelegramConfig) -> Bot:
-    """A PTB Bot with a connection pool big enough for every concurrent chat."""
-    request = HTTPXRequest(connection_pool_size=config.concurrency + 4,
+    """A PTB Bot with a connection pool big enough for every concurrent chat and copy."""
+    request = HTTPXRequest(connection_pool_size=config.concurrency +
+                           config.broadcast_concurrency + 4,
                            read_timeout=config.read_timeout, write_timeout=config.read_timeout,
                            connect_timeout=config.read_timeout,
                            pool_timeout=config.read_timeout)
@@ -60,39 +71,81 @@ async def connect(bot: Bot, config: TelegramConfig) -> str:
 
 
 async def set_menu(bot: Bot, engine: Engine) -> None:
-    """Publish the command menu, per language; a failure only leaves the old menu."""
-    extra = [c.name for c in engine.commands.values() if c.requires is None]
-    for locale, entries in menu(engine.content, extra).items():
-        try:
-            await bot.set_my_commands([BotCommand(name, text) for name, text in entries],
-                                      language_code=None if locale == DEFAULT_LOCALE else locale)
-        except TelegramError as exc:
-            log.warning("could not set the command menu for %s: %s", locale, exc)
+    """Publish the default command menu, per language; a failure only leaves the old menu."""
+    await publish_defaults(bot, engine)
+
+
+def remember_username(engine: Engine, directory: SQLiteDirectory, store: SQLiteStore,
+                      username: str) -> None:
+    """Invite links name the real bot (getMe), in chat and in `ccbot teams` from now on."""
+    if directory.setting("bot_username") != username:
+        commit_ops(store, [SetSetting("bot_username", username)])
+    for feature in engine.features:
+        if isinstance(feature, TeamsFeature):
+            feature.bot_username = username
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
-                source: Source) -> int:
-    """Run the channel with updates from `source` until a signal; return the exit status."""
+                source: Source, parts: Parts | None = None) -> int:
+    """Run the channel with updates from `source` until a signal; return the exit status.
+
+    Beside receiving updates it sends broadcasts (broadcaster.py), runs due schedules and
+    weekly digests (periodic.py) and keeps role menus (menus.py); one pacer paces every
+    message (pacing.py).
+    """
+    if parts is None:
+        from bot.cli_admin import engine_parts
+
+        parts = engine_parts(store)
     bot = make_bot(config)
     try:
         username = await connect(bot, config)
-        channel = TelegramChannel(bot, engine, store, username, config.concurrency)
-        await set_menu(bot, engine)
+        remember_username(engine, parts.directory, store, username)
+        pacing = Pacing(Limits(config.rate, config.chat_rate, config.group_per_minute))
+        channel = TelegramChannel(bot, engine, store, username, config.concurrency,
+                                  pacing=pacing)
+        menus = RoleMenus(bot, engine, store, parts.roles)
+        await menus.start()
+        broadcasts = BroadcastSender(channel, parts.directory, pacing,
+                                     config.broadcast_concurrency)
+        # Before anything is sent: rows a kill left 'sending' are counted and put back.
+        broadcasts.recover()
         left = channel.resume()
         if left:
             log.info("handling %d update(s) left from the last run first", left)
+
+        def after_turn(user: UserKey) -> None:
+            if menus.after_turn(user):
+                broadcasts.wake()  # only role holders can have just created a broadcast
+
+        channel.turn_hooks.append(after_turn)
+        periodic = Periodic(channel, store, parts.directory, parts.roles, broadcasts, menus)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         receiving = asyncio.create_task(source(bot, channel), name="receive updates")
         stopping = asyncio.create_task(stop.wait(), name="wait for a signal")
+        background = [asyncio.create_task(broadcasts.run(), name="send broadcasts"),
+                      asyncio.create_task(periodic.run(config.schedule_interval),
+                                          name="schedules, digests and menus")]
+        for task in background:
+            task.add_done_callback(_log_crash)
         await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         # Stop taking updates first: what is not handled stays in the inbox for the next start.
         receiving.cancel()
         stopping.cancel()
         await asyncio.gather(receiving, stopping, return_exceptions=True)
-        await channel.scheduler.close(STOP_GRACE)
+        background[1].cancel()
+        await asyncio.gather(channel.scheduler.close(STOP_GRACE),
+                             broadcasts.close(STOP_GRACE), menus.close())
+        background[0].cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         error = None if receiving.cancelled() else receiving.exception()
         if error is not None:
             if isinstance(error, InvalidToken):
@@ -107,17 +160,18 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
         await bot.shutdown()
 
 
-def run_polling(config: TelegramConfig, engine: Engine, store: SQLiteStore) -> int:
+def run_polling(config: TelegramConfig, engine: Engine, store: SQLiteStore,
+                parts: Parts | None = None) -> int:
     """`ccbot run`: long polling until SIGTERM."""
     redaction.install(config.token)
     return asyncio.run(serve(config, engine, store,
                              lambda bot, channel: poller.poll(bot, channel, config.poll_timeout,
-                                                              config.read_timeout)))
+                                                              config.read_timeout), parts))
 
 
 def run_webhook(config: TelegramConfig, hook: WebhookConfig, engine: Engine,
-                store: SQLiteStore) -> int:
+                store: SQLiteStore, parts: Parts | None = None) -> int:
     """`ccbot webhook`: serve Telegram's POSTs until SIGTERM."""
     redaction.install(config.token)
     return asyncio.run(serve(config, engine, store,
-                             lambda bot, channel: webhook.serve(bot, channel, hook)))
+                             lambda bot, channel: webhook.serve(bot, channel, hook), parts))

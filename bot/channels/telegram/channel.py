@@ -4,38 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from telegram import Bot
 
 from bot.channels.telegram.commands import ERROR_SAVED, MOVED_ON
 from bot.channels.telegram.inbox import Inbox, InboxItem
+from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.scheduler import ChatScheduler
 from bot.channels.telegram.sender import RetryPolicy, Sender
 from bot.channels.telegram.translate import CHANNEL, Incoming, answered, read_update
 from bot.engine.engine import Engine
-from bot.engine.events import Event, Reply, Response
+from bot.engine.events import Event, Reply, Response, UserKey
 from bot.engine.store import StoreError
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 
 log = logging.getLogger(__name__)
+
+# Work run in a chat's order, after what is queued for it (e.g. a broadcast's progress message,
+# so it follows the coordinator's "sending" reply).
+ChatJob = Callable[[], Awaitable[None]]
+# Called with the user after each handled turn (role menus, waking the broadcast sender).
+TurnHook = Callable[[UserKey], None]
 
 
 class TelegramChannel:
     """Stores what arrives, then handles it: chats concurrently, each chat in order."""
 
     def __init__(self, bot: Bot, engine: Engine, store: SQLiteStore, username: str,
-                 concurrency: int = 16, retry: RetryPolicy | None = None) -> None:
+                 concurrency: int = 16, retry: RetryPolicy | None = None,
+                 pacing: Pacing | None = None) -> None:
         if not store.reply_outbox:
             raise ValueError("the Telegram channel needs SQLiteStore(..., reply_outbox=True)")
         self.engine = engine
         self.username = username
         self.inbox = Inbox(store)
-        self.sender = Sender(bot, ReplyOutbox(store, CHANNEL), retry)
+        self.sender = Sender(bot, ReplyOutbox(store, CHANNEL), retry, pacing)
         # None as an item means "only send what waits in the outbox".
-        self.scheduler: ChatScheduler[InboxItem | None] = ChatScheduler(self.process,
-                                                                         concurrency)
+        self.scheduler: ChatScheduler[InboxItem | ChatJob | None] = ChatScheduler(
+            self.process, concurrency)
+        self.turn_hooks: list[TurnHook] = []
 
     def resume(self) -> int:
         """Queue what an earlier run left: unsent replies first, then unhandled updates."""
@@ -53,8 +62,11 @@ class TelegramChannel:
             self.scheduler.submit(item.chat, item)
         return len(new)
 
-    async def process(self, chat: str, item: InboxItem | None) -> None:
+    async def process(self, chat: str, item: InboxItem | ChatJob | None) -> None:
         """Handle one update of `chat` (if any), then deliver the chat's outbox."""
+        if item is not None and not isinstance(item, InboxItem):
+            await item()
+            return
         answering = await self.handle(item) if item is not None else None
         try:
             await self.sender.drain(chat)
@@ -84,6 +96,11 @@ class TelegramChannel:
             self.sender.unblock(item.chat, str(event.user) if event.user.id == item.chat
                                 else None)
         response = self.respond(item, event)
+        for hook in self.turn_hooks:
+            try:
+                hook(event.user)
+            except Exception:  # a menu refresh must never cost the user their reply
+                log.exception("after the turn of %s", event.user)
         note = self.text(MOVED_ON, event) if response.stale_choice else None
         answering = self.answer(incoming.callback_id, note)
         if response.chosen and incoming.message_id and incoming.message_text:

@@ -10,6 +10,12 @@ from urllib.parse import urlsplit
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+# Pacing and broadcasting (flags override these; docs/TELEGRAM.md, "Broadcasts and pacing").
+RATE_ENV = "CCBOT_BROADCAST_RATE"
+CHAT_RATE_ENV = "CCBOT_CHAT_RATE"
+GROUP_RATE_ENV = "CCBOT_GROUP_RATE"
+BROADCAST_CONCURRENCY_ENV = "CCBOT_BROADCAST_CONCURRENCY"
+SCHEDULE_INTERVAL_ENV = "CCBOT_SCHEDULE_INTERVAL"
 OFFICIAL_BASE_URL = "https://api.telegram.org/bot"
 # Telegram's rule for secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and -.
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -29,6 +35,16 @@ class TelegramConfig:
     # Seconds to wait for a Bot API answer before retrying (the long poll adds its own time).
     read_timeout: float = 10.0
     poll_timeout: int = 30
+    # Messages per second overall (replies and broadcasts), per person's chat (broadcast
+    # copies), and per minute per group chat.
+    rate: float = 25.0
+    chat_rate: float = 1.0
+    group_per_minute: float = 20.0
+    # Broadcast copies in flight at once (claimed and not yet settled): what a kill -9 may
+    # leave unsure, so at most this many people may get a copy twice.
+    broadcast_concurrency: int = 8
+    # How often due schedules and weekly digests are looked for, and role menus refreshed.
+    schedule_interval: float = 30.0
 
     @property
     def base_file_url(self) -> str:
@@ -52,9 +68,31 @@ class WebhookConfig:
         return urlsplit(self.url).path or "/"
 
 
+def _number(value: float | None, env: str, default: float, flag: str, least: float) -> float:
+    """A flag's value, else the variable's, else the default; at least `least`."""
+    if value is None:
+        text = os.environ.get(env, "").strip()
+        if text:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ConfigError(f"{env} must be a number, not {text[:40]!r}") from None
+        else:
+            value = default
+    if not value >= least:  # also refuses NaN
+        raise ConfigError(f"{flag} (or {env}) must be at least {least:g}, not {value:g}")
+    return value
+
+
 def telegram_config(base_url: str | None = None, concurrency: int = 16,
-                    read_timeout: float = 10.0, poll_timeout: int = 30) -> TelegramConfig:
-    """Settings from the environment; the token is read only from TELEGRAM_BOT_TOKEN."""
+                    read_timeout: float = 10.0, poll_timeout: int = 30, *,
+                    rate: float | None = None, chat_rate: float | None = None,
+                    group_rate: float | None = None, broadcast_concurrency: int | None = None,
+                    schedule_interval: float | None = None) -> TelegramConfig:
+    """Settings from the environment; the token is read only from TELEGRAM_BOT_TOKEN.
+
+    Pacing settings left None come from their CCBOT_* variable, else the default.
+    """
     # No --token flag on purpose: a command line is visible to every user through `ps`.
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
@@ -68,7 +106,15 @@ def telegram_config(base_url: str | None = None, concurrency: int = 16,
         raise ConfigError("--concurrency must be at least 1")
     if read_timeout <= 0:
         raise ConfigError("--read-timeout must be a positive number of seconds")
-    return TelegramConfig(token, base, concurrency, read_timeout, max(0, poll_timeout))
+    return TelegramConfig(
+        token, base, concurrency, read_timeout, max(0, poll_timeout),
+        rate=_number(rate, RATE_ENV, 25.0, "--broadcast-rate", 0.1),
+        chat_rate=_number(chat_rate, CHAT_RATE_ENV, 1.0, "--chat-rate", 0.01),
+        group_per_minute=_number(group_rate, GROUP_RATE_ENV, 20.0, "--group-rate", 0.1),
+        broadcast_concurrency=int(_number(broadcast_concurrency, BROADCAST_CONCURRENCY_ENV, 8,
+                                          "--broadcast-concurrency", 1)),
+        schedule_interval=_number(schedule_interval, SCHEDULE_INTERVAL_ENV, 30.0,
+                                  "--schedule-interval", 0.5))
 
 
 def webhook_config(listen: str, port: int, url: str, secret: str | None) -> WebhookConfig:

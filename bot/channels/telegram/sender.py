@@ -11,11 +11,18 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.translate import CHANNEL, Part, render
 from bot.storage.sqlite_store import ReplyOutbox
 
@@ -60,20 +67,45 @@ def retry_seconds(error: RetryAfter) -> float:
     return float(retry_after)
 
 
-def _chat_id(chat: str) -> int | str:
+def chat_id_of(chat: str) -> int | str:
+    """A chat key as the Bot API takes it: a number, or an @username."""
     try:
         return int(chat)
     except ValueError:
         return chat
 
 
-class Sender:
-    """Sends replies, callback answers and edits; remembers which chats blocked the bot."""
+def send_part(bot: Bot, chat: str, part: Part) -> Awaitable[Message]:
+    """The Bot API call for one part: HTML, buttons on the last text, no link previews."""
+    chat_id = chat_id_of(chat)
+    if part.method == "sendMessage":
+        markup = InlineKeyboardMarkup([
+            [InlineKeyboardButton(c.label, callback_data=c.id) for c in row]
+            for row in part.keyboard]) if part.keyboard else None
+        return bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
+                                reply_markup=markup, link_preview_options=_NO_PREVIEW)
+    assert part.file is not None, f"{part.method} needs a file"
+    caption = part.text or None
+    if part.method == "sendPhoto":
+        return bot.send_photo(chat_id, part.file.data, caption=caption,
+                              parse_mode=ParseMode.HTML, filename=part.file.filename)
+    return bot.send_document(chat_id, part.file.data, caption=caption,
+                             parse_mode=ParseMode.HTML, filename=part.file.filename)
 
-    def __init__(self, bot: Bot, outbox: ReplyOutbox, policy: RetryPolicy | None = None) -> None:
+
+class Sender:
+    """Sends replies, callback answers and edits; remembers which chats blocked the bot.
+
+    With `pacing`, every message and edit takes a reply slot of the shared pacer first (see
+    pacing.py): replies go before broadcast copies, and a 429 also pauses broadcasting.
+    """
+
+    def __init__(self, bot: Bot, outbox: ReplyOutbox, policy: RetryPolicy | None = None,
+                 pacing: Pacing | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
         self.policy = policy or RetryPolicy()
+        self.pacing = pacing
         # A private chat's id is its user's id, so blocked users are blocked chats.
         self.blocked: set[str] = set(outbox.blocked_users())
 
@@ -108,21 +140,10 @@ class Sender:
         """Send one part, retrying as Telegram allows."""
         return await self.call(f"{part.method} to chat {chat}", lambda: self._send(chat, part))
 
-    def _send(self, chat: str, part: Part) -> Awaitable[object]:
-        chat_id = _chat_id(chat)
-        if part.method == "sendMessage":
-            markup = InlineKeyboardMarkup([
-                [InlineKeyboardButton(c.label, callback_data=c.id) for c in row]
-                for row in part.keyboard]) if part.keyboard else None
-            return self.bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
-                                         reply_markup=markup, link_preview_options=_NO_PREVIEW)
-        assert part.file is not None, f"{part.method} needs a file"
-        caption = part.text or None
-        if part.method == "sendPhoto":
-            return self.bot.send_photo(chat_id, part.file.data, caption=caption,
-                                       parse_mode=ParseMode.HTML, filename=part.file.filename)
-        return self.bot.send_document(chat_id, part.file.data, caption=caption,
-                                      parse_mode=ParseMode.HTML, filename=part.file.filename)
+    async def _send(self, chat: str, part: Part) -> object:
+        if self.pacing is not None:
+            await self.pacing.reply(chat)
+        return await send_part(self.bot, chat, part)
 
     async def call(self, what: str, make: Callable[[], Awaitable[object]]) -> tuple[Delivery, str]:
         """Run a Bot API call: wait out 429s, back off on 5xx and timeouts, stop on 403."""
@@ -135,6 +156,9 @@ class Sender:
                 # Telegram says when to come back; the reply is never dropped for a 429.
                 wait = retry_seconds(exc)
                 log.info("%s: flood control, retrying in %.1f s", what, wait)
+                if self.pacing is not None:
+                    # We are over Telegram's limit: broadcasts give way for as long.
+                    self.pacing.pacer.pause_broadcasts(wait)
                 await asyncio.sleep(wait)
             except Forbidden as exc:
                 return Delivery.BLOCKED, exc.message
@@ -164,12 +188,15 @@ class Sender:
 
     async def edit(self, chat: str, message_id: int, html: str, user_key: str | None) -> None:
         """Replace a question's text and remove its buttons; failures cost only looks."""
-        outcome, reason = await self.call(
-            f"editMessageText in chat {chat}",
-            lambda: self.bot.edit_message_text(html, chat_id=_chat_id(chat),
-                                               message_id=message_id,
-                                               parse_mode=ParseMode.HTML,
-                                               link_preview_options=_NO_PREVIEW))
+        async def edit() -> object:
+            if self.pacing is not None:
+                await self.pacing.reply(chat)
+            return await self.bot.edit_message_text(html, chat_id=chat_id_of(chat),
+                                                    message_id=message_id,
+                                                    parse_mode=ParseMode.HTML,
+                                                    link_preview_options=_NO_PREVIEW)
+
+        outcome, reason = await self.call(f"editMessageText in chat {chat}", edit)
         if outcome is Delivery.BLOCKED:
             self.block(chat, user_key, reason)
         elif outcome is Delivery.FAILED:
