@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.definitions.loader import load_content
+from bot.definitions.model import Content
 from bot.definitions.problems import ContentError, Problem
 from bot.engine.engine import Engine
 
@@ -39,12 +40,11 @@ class ContentReloader:
                 found.append((str(path), stat.st_size, stat.st_mtime_ns))
         return tuple(found)
 
-    def reload(self) -> list[Problem]:
-        """Load, validate and swap in the content; on problems keep the old and return them."""
+    def check(self) -> Content | list[Problem]:
+        """Load and validate the folders (slow: run it off the event loop); nothing changes."""
         self._seen = self.fingerprint()
         try:
-            content = load_content(self.content_dir, self.dialogues_dir, self.required_messages)
-            self.engine.reload(content)
+            return load_content(self.content_dir, self.dialogues_dir, self.required_messages)
         except ContentError as exc:
             errors = [p for p in exc.problems if not p.warning]
             log.error("content reload refused, keeping the previous content: %d problem(s)",
@@ -52,17 +52,30 @@ class ContentReloader:
             for problem in errors:
                 log.error("content problem: %s", problem)
             return errors
+
+    def apply(self, checked: Content | list[Problem]) -> list[Problem]:
+        """Swap checked content into the engine (on the thread that runs turns)."""
+        if isinstance(checked, list):
+            return checked
+        try:
+            self.engine.reload(checked)
         except ValueError as exc:
             log.error("content reload refused, keeping the previous content: %s", exc)
             return [Problem(str(self.dialogues_dir), "", str(exc))]
         log.info("content reloaded from %s and %s", self.content_dir, self.dialogues_dir)
         return []
 
+    def reload(self) -> list[Problem]:
+        """Load, validate and swap in the content; on problems keep the old and return them."""
+        return self.apply(self.check())
+
+    def changed(self) -> bool:
+        """True when any YAML file changed since the last check."""
+        return self.fingerprint() != self._seen
+
     def reload_if_changed(self) -> list[Problem] | None:
         """Reload when any YAML file changed since the last look; None when nothing changed."""
-        if self.fingerprint() == self._seen:
-            return None
-        return self.reload()
+        return self.reload() if self.changed() else None
 
 
 def reloader_for(engine: Engine, content_dir: Path, dialogues_dir: Path,

@@ -25,6 +25,7 @@ from bot.channels.telegram.config import (
 from bot.channels.telegram.menus import RoleMenus, publish_defaults
 from bot.channels.telegram.pacing import Limits, Pacing
 from bot.channels.telegram.periodic import Periodic
+from bot.channels.telegram.reloading import Reloading
 from bot.engine.directory import commit_ops
 from bot.engine.directory_ops import SetSetting
 from bot.engine.engine import Engine
@@ -91,7 +92,8 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 
 
 async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
-                source: Source, parts: Parts | None = None) -> int:
+                source: Source, parts: Parts | None = None,
+                reloading: Reloading | None = None) -> int:
     """Run the channel with updates from `source` until a signal; return the exit status.
 
     Beside receiving updates it sends broadcasts (broadcaster.py), runs due schedules and
@@ -129,6 +131,7 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        watchers = reloading.install(loop) if reloading is not None else []
         receiving = asyncio.create_task(source(bot, channel), name="receive updates")
         stopping = asyncio.create_task(stop.wait(), name="wait for a signal")
         background = [asyncio.create_task(broadcasts.run(), name="send broadcasts"),
@@ -142,6 +145,8 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
         stopping.cancel()
         await asyncio.gather(receiving, stopping, return_exceptions=True)
         background[1].cancel()
+        for watcher in watchers:
+            watcher.cancel()
         await asyncio.gather(channel.scheduler.close(STOP_GRACE),
                              broadcasts.close(STOP_GRACE), menus.close())
         background[0].cancel()
@@ -161,17 +166,20 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
 
 
 def run_polling(config: TelegramConfig, engine: Engine, store: SQLiteStore,
-                parts: Parts | None = None) -> int:
+                parts: Parts | None = None, reloading: Reloading | None = None) -> int:
     """`ccbot run`: long polling until SIGTERM."""
     redaction.install(config.token)
     return asyncio.run(serve(config, engine, store,
                              lambda bot, channel: poller.poll(bot, channel, config.poll_timeout,
-                                                              config.read_timeout), parts))
+                                                              config.read_timeout), parts,
+                             reloading))
 
 
 def run_webhook(config: TelegramConfig, hook: WebhookConfig, engine: Engine,
-                store: SQLiteStore, parts: Parts | None = None) -> int:
+                store: SQLiteStore, parts: Parts | None = None,
+                reloading: Reloading | None = None) -> int:
     """`ccbot webhook`: serve Telegram's POSTs until SIGTERM."""
     redaction.install(config.token)
     return asyncio.run(serve(config, engine, store,
-                             lambda bot, channel: webhook.serve(bot, channel, hook), parts))
+                             lambda bot, channel: webhook.serve(bot, channel, hook), parts,
+                             reloading))
