@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,11 @@ from bot import __version__, settings
 from bot.channels.telegram.commands import TELEGRAM_MESSAGES
 from bot.channels.telegram.config import (
     BASE_URL_ENV,
+    BROADCAST_CONCURRENCY_ENV,
+    CHAT_RATE_ENV,
+    GROUP_RATE_ENV,
+    RATE_ENV,
+    SCHEDULE_INTERVAL_ENV,
     SECRET_ENV,
     ConfigError,
     TelegramConfig,
@@ -28,8 +35,11 @@ from bot.engine.charts import ChartRenderer
 from bot.engine.engine import Engine
 from bot.engine.messages import REQUIRED_MESSAGES
 from bot.engine.store import StoreError
+from bot.logging_setup import FORMAT_ENV, FORMATS, LogFormatError, configure, log_format
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.reloading import Reloading
+    from bot.cli_admin import Parts
     from bot.storage.sqlite_store import SQLiteStore
 
 log = logging.getLogger("ccbot")
@@ -65,6 +75,12 @@ def _charts() -> ChartRenderer | None:
 
 
 def _engine(args: argparse.Namespace, reply_outbox: bool = False) -> Engine:
+    return _engine_and_parts(args, reply_outbox)[0]
+
+
+def _engine_and_parts(args: argparse.Namespace,
+                      reply_outbox: bool = False) -> tuple[Engine, Parts]:
+    """The engine, and the coordinator parts the Telegram bot's sender and scheduler use."""
     from bot.cli_admin import engine_parts
     from bot.storage.sqlite_store import SQLiteStore
 
@@ -75,12 +91,17 @@ def _engine(args: argparse.Namespace, reply_outbox: bool = False) -> Engine:
     except (StoreError, ValueError) as exc:
         # ValueError: a malformed CCBOT_ADMINS; the message names the variable.
         raise CliError(str(exc)) from exc
-    return Engine(content, store, charts=_charts(), features=parts.features, roles=parts.roles)
+    engine = Engine(content, store, charts=_charts(), features=parts.features,
+                    roles=parts.roles)
+    return engine, parts
 
 
 def _telegram_config(args: argparse.Namespace) -> TelegramConfig:
     return telegram_config(args.base_url, args.concurrency, args.read_timeout,
-                           getattr(args, "poll_timeout", 30))
+                           getattr(args, "poll_timeout", 30), rate=args.broadcast_rate,
+                           chat_rate=args.chat_rate, group_rate=args.group_rate,
+                           broadcast_concurrency=args.broadcast_concurrency,
+                           schedule_interval=args.schedule_interval)
 
 
 def _sqlite(engine: Engine) -> SQLiteStore:
@@ -90,14 +111,25 @@ def _sqlite(engine: Engine) -> SQLiteStore:
     return engine.store
 
 
+def _reloading(args: argparse.Namespace, engine: Engine) -> Reloading:
+    """Content reload for the running bot: SIGHUP always, file changes with --watch."""
+    from bot.channels.telegram.reloading import Reloading
+    from bot.content_reload import reloader_for
+
+    reloader = reloader_for(engine, settings.content_dir(args.content),
+                            settings.dialogues_dir(args.dialogues),
+                            REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
+    return Reloading(reloader, args.watch)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot with long polling (token from $TELEGRAM_BOT_TOKEN)."""
     from bot.channels.telegram.app import run_polling
 
     config = _telegram_config(args)
-    engine = _engine(args, reply_outbox=True)
+    engine, parts = _engine_and_parts(args, reply_outbox=True)
     try:
-        return run_polling(config, engine, _sqlite(engine))
+        return run_polling(config, engine, _sqlite(engine), parts, _reloading(args, engine))
     finally:
         engine.store.close()
 
@@ -108,9 +140,10 @@ def cmd_webhook(args: argparse.Namespace) -> int:
 
     config = _telegram_config(args)
     hook = webhook_config(args.listen, args.port, args.url, args.secret)
-    engine = _engine(args, reply_outbox=True)
+    engine, parts = _engine_and_parts(args, reply_outbox=True)
     try:
-        return run_webhook(config, hook, engine, _sqlite(engine))
+        return run_webhook(config, hook, engine, _sqlite(engine), parts,
+                           _reloading(args, engine))
     finally:
         engine.store.close()
 
@@ -177,6 +210,31 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database to PATH, consistently, even while the bot is running."""
+    from bot.storage.backup import backup
+
+    source = settings.db_path(args.db)
+    try:
+        size = backup(source, args.path, args.overwrite)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Backed up {source} to {args.path} ({size:,} bytes, readable by its owner only).")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print users, activity, cycles completed and what waits to be handled or sent."""
+    from bot.storage.stats import read_stats, stats_text
+
+    try:
+        stats = read_stats(settings.db_path(args.db))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    sys.stdout.write(json.dumps(asdict(stats)) + "\n" if args.json else stats_text(stats))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -187,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--dialogues", metavar="DIR",
                         help="dialogues folder (default ./dialogues)")
     common.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    common.add_argument("--log-format", choices=FORMATS,
+                        help=f"text lines, or one JSON object per line (default ${FORMAT_ENV} "
+                        "or text)")
     with_db = argparse.ArgumentParser(add_help=False)
     with_db.add_argument("--db", metavar="FILE",
                          help=f"SQLite file (default ${settings.DB_ENV} or ./ccbot.db)")
@@ -222,11 +283,30 @@ def build_parser() -> argparse.ArgumentParser:
     telegram.add_argument("--base-url", metavar="URL",
                           help=f"Bot API base URL, e.g. http://127.0.0.1:8081/bot for your own "
                           f"Bot API server (default ${BASE_URL_ENV} or the official API)")
+    telegram.add_argument("--watch", action="store_true",
+                          help="reload content/ and dialogues/ when a file changes (SIGHUP "
+                               "always reloads)")
     telegram.add_argument("--concurrency", type=int, default=16, metavar="N",
                           help="chats handled at once (default 16); each chat stays in order")
     telegram.add_argument("--read-timeout", type=float, default=10.0, metavar="SECONDS",
                           help="how long to wait for a Bot API answer before retrying "
                           "(default 10)")
+    telegram.add_argument("--broadcast-rate", type=float, metavar="PER_SECOND",
+                          help=f"messages per second overall, replies and broadcasts together "
+                          f"(default ${RATE_ENV} or 25); replies to users go first")
+    telegram.add_argument("--chat-rate", type=float, metavar="PER_SECOND",
+                          help=f"broadcast messages per second to one person (default "
+                          f"${CHAT_RATE_ENV} or 1)")
+    telegram.add_argument("--group-rate", type=float, metavar="PER_MINUTE",
+                          help=f"messages per minute to one group chat (default "
+                          f"${GROUP_RATE_ENV} or 20)")
+    telegram.add_argument("--broadcast-concurrency", type=int, metavar="N",
+                          help=f"broadcast messages in flight at once (default "
+                          f"${BROADCAST_CONCURRENCY_ENV} or 8); a kill -9 may double at most "
+                          "this many")
+    telegram.add_argument("--schedule-interval", type=float, metavar="SECONDS",
+                          help=f"how often due schedules and weekly digests are looked for "
+                          f"(default ${SCHEDULE_INTERVAL_ENV} or 30)")
     run = sub.add_parser("run", parents=[common, with_db, telegram], help=cmd_run.__doc__,
                          description=f"{cmd_run.__doc__} The token is read only from the "
                          "environment, never from a flag: command lines are visible to all.")
@@ -244,6 +324,18 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--secret", help=f"secret Telegram sends with every update (default "
                       f"${SECRET_ENV}; the variable keeps it out of `ps`)")
     hook.set_defaults(func=cmd_webhook)
+    save = sub.add_parser("backup", parents=[common, with_db], help=cmd_backup.__doc__,
+                          description=f"{cmd_backup.__doc__} Uses SQLite's online backup; the "
+                          "copy is checked and readable by its owner only.")
+    save.add_argument("path", help="the file to write, e.g. /var/backups/ccbot-2025-06-01.db")
+    save.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    save.set_defaults(func=cmd_backup)
+
+    stats = sub.add_parser("stats", parents=[common, with_db], help=cmd_stats.__doc__,
+                           description=f"{cmd_stats.__doc__} Reads only; safe while the bot "
+                           "runs. See docs/OPERATIONS.md for what each figure counts.")
+    stats.add_argument("--json", action="store_true", help="one JSON object, for monitoring")
+    stats.set_defaults(func=cmd_stats)
     from bot.cli_admin import add_commands
     add_commands(sub, [common, with_db])
     return parser
@@ -257,11 +349,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The main job: Telegram when a token is configured, otherwise the terminal chat.
         argv = ["run"] if os.environ.get("TELEGRAM_BOT_TOKEN") else ["chat"]
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if logging.getLogger().level > logging.DEBUG:
-        # httpx logs every request at INFO; at DEBUG it is wanted (and the token is redacted).
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        configure(args.log_level, log_format(args.log_format))
+    except LogFormatError as exc:
+        print(f"ccbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         result: int = args.func(args)
         return result

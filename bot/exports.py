@@ -22,6 +22,8 @@ NOTE_COLUMN = "reflection"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | int | None
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_JOURNALS = ("-wal", "-shm", "-journal")
 
 
 class ExportError(Exception):
@@ -30,10 +32,13 @@ class ExportError(Exception):
 
 def safe_path(folder: str | Path, name: str) -> Path:
     """`name` inside `folder`, refusing anything that resolves outside it (.., links, /abs)."""
-    root = Path(folder).resolve()
+    try:
+        root = Path(folder).resolve()
+        target = (root / name).resolve()
+    except (ValueError, OSError) as exc:  # e.g. a NUL byte in the name
+        raise ExportError(f"'{name}' is not a usable file name ({exc}); choose another") from exc
     if not root.is_dir():
         raise ExportError(f"the folder {root} does not exist; create it or pass --dir")
-    target = (root / name).resolve()
     if target == root or not target.is_relative_to(root):
         raise ExportError(f"'{name}' is outside {root}; give a file name inside that folder "
                           "(or choose the folder with --dir)")
@@ -101,11 +106,25 @@ def _xlsx_bytes(header: Sequence[str], rows: list[list[Cell]]) -> bytes:
     return buffer.getvalue()
 
 
+def _refuse_database(path: Path) -> None:
+    """Never write an export over a database or its journal (the bot's own, or a backup)."""
+    try:
+        with path.open("rb") as existing:
+            header = existing.read(len(_SQLITE_HEADER))
+    except OSError:
+        header = b""
+    if header == _SQLITE_HEADER or path.name.endswith(_JOURNALS):
+        # Before: `--out ccbot.db` next to the database replaced it with the CSV.
+        raise ExportError(f"{path} is a database file; give the export another name, "
+                          "e.g. responses.csv")
+
+
 def export_responses(directory: Directory, content: Content, path: Path, fmt: str,
                      include_notes: bool = False) -> int:
     """Write every broadcast answer to `path` (mode 0600); returns the number of rows."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")
+    _refuse_database(path)
     header, rows = response_rows(directory, content, include_notes)
     data = _csv_bytes(header, rows) if fmt == "csv" else _xlsx_bytes(header, rows)
     try:

@@ -43,6 +43,13 @@ COMMANDS = {
     "/team": "manager",
     "/digest on monday 09:00 riverside": "manager",
     "/digest": "manager",
+    # Added with issue 7 (members reaching coordinator or manager data): the plain forms.
+    "/invite riverside": "manager",
+    "/members": "manager",
+    "/cohort": "coordinator",
+    "/cohort list": "coordinator",
+    "/cohort remove north riverside": "coordinator",
+    "/digest off riverside": "manager",
 }
 
 

@@ -208,9 +208,12 @@ def test_the_answered_question_shows_the_choice() -> None:
 # ---------------------------------------------------------------------- the command menu
 def test_every_menu_command_is_described_in_the_shipped_content(content: Content) -> None:
     assert set(TELEGRAM_MESSAGES) <= set(content.messages)
-    [(locale, entries)] = menu(content).items()
-    assert locale == "en" and [name for name, _ in entries] == list(MENU)
-    assert all(3 <= len(text) <= 256 for _, text in entries)
+    menus = menu(content)
+    # One menu per locale (French and Spanish came with their translations), each complete.
+    assert list(menus) == list(content.locales) and next(iter(menus)) == "en"
+    for entries in menus.values():
+        assert [name for name, _ in entries] == list(MENU)
+        assert all(3 <= len(text) <= 256 for _, text in entries)
 
 
 def test_menu_commands_are_handled_by_the_engine(content: Content) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -139,9 +140,12 @@ def load(content_dir: Path, dialogues_dir: Path) -> tuple[Content | None, list[P
     problems: list[Problem] = []
     sources = Sources()
     reader = _Reader(content_dir, problems)
-    if not content_dir.is_dir():
-        problems.append(Problem(str(content_dir), "", "content folder not found",
-                                "pass --content DIR or run from the project folder"))
+    unreadable = _folder_problem(content_dir, "content", "--content")
+    for sub in _SUBFOLDERS:
+        unreadable = unreadable or _folder_problem(content_dir / sub, "content", "--content",
+                                                   optional=True)
+    if unreadable:
+        problems.append(unreadable)
         return None, problems, sources
     locale_names = _load_locales(reader, content_dir)
     strands = _load_framework(reader, content_dir, sources)
@@ -155,6 +159,28 @@ def load(content_dir: Path, dialogues_dir: Path) -> tuple[Content | None, list[P
                       locales=tuple(code for code, _ in locale_names),
                       locale_names=locale_names)
     return content, problems, sources
+
+
+_SUBFOLDERS = ("steps", "quick", "messages")
+
+
+def _folder_problem(folder: Path, what: str, flag: str, optional: bool = False) -> Problem | None:
+    """Why `folder` cannot be read, or None; an `optional` folder may also be missing."""
+    try:
+        if not folder.is_dir():
+            if optional and not folder.exists():
+                return None
+            state = "is a file, not a folder" if folder.exists() else "not found"
+            return Problem(str(folder), "", f"{what} folder {state}",
+                           f"pass {flag} DIR or run from the project folder")
+        os.listdir(folder)  # reading its names needs r
+        os.stat(folder / ".")  # opening the files in it needs x
+    except OSError as exc:
+        # A traceback, before: Path.exists() raises PermissionError in a folder without x.
+        return Problem(str(folder), "", f"cannot read the {what} folder ({exc.strerror})",
+                       "let the user running ccbot read it and the files in it, "
+                       "e.g. chmod -R u+rX on the folder")
+    return None
 
 
 def load_content(content_dir: Path, dialogues_dir: Path,
@@ -436,9 +462,9 @@ def _load_messages(reader: _Reader, root: Path, sources: Sources) -> dict[str, L
 
 def _load_dialogues(reader: _Reader, root: Path, sources: Sources) -> dict[str, Dialogue]:
     dialogues: dict[str, Dialogue] = {}
-    if not root.is_dir():
-        reader.problem(str(root), "", "dialogues folder not found",
-                       "pass --dialogues DIR or run from the project folder")
+    problem = _folder_problem(root, "dialogues", "--dialogues")
+    if problem is not None:
+        reader.problems.append(problem)
         return dialogues
     for path in sorted(root.glob("*.yaml")):
         file = reader.label(path)

@@ -15,6 +15,11 @@ class StoreError(Exception):
     """The store cannot be read or written; the message says what to do."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be written for now (locked by another process, disk full): nothing of
+    the change was kept, and the same change can be tried again later."""
+
+
 class Store(Protocol):
     """Where users, their dialogue positions, answers and handled update ids live."""
 

@@ -17,10 +17,12 @@ from sqlite_utils import Database
 
 from bot.engine.events import Attachment, Choice, Reply, UserKey
 from bot.engine.records import Answer, Commit, Op, Position, UserRecord
-from bot.engine.store import StoreError
+from bot.engine.store import StoreError, StoreUnavailable
 from bot.storage.schema import migrations
 
 BUSY_TIMEOUT_MS = 5000
+# The values PRAGMA synchronous takes; checked because a PRAGMA cannot take a parameter.
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _USER_COLUMNS = ("key", "channel", "external_id", "locale", "consent", "role", "active", "turn",
                  "awaiting", "start_payload", "created_at", "last_seen")
@@ -65,12 +67,23 @@ def explain(exc: sqlite3.Error, path: str) -> str:
     return f"database error on {path}: {text}"
 
 
+def store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    """The StoreError for a database error; StoreUnavailable when trying again may work."""
+    text = str(exc)
+    passing = ("locked", "busy", "full", "disk I/O")
+    kind = StoreUnavailable if any(word in text for word in passing) else StoreError
+    return kind(explain(exc, path))
+
+
 class SQLiteStore:
     """Store on a SQLite file; safe to call from several threads (one writer connection)."""
 
     def __init__(self, path: str | Path, synchronous: str = "NORMAL",
                  reply_outbox: bool = False) -> None:
         self.path = str(path)
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                             f"not {synchronous!r}")
         # A channel that sends from the outbox (Telegram) has each turn's replies queued there
         # in the turn's transaction, so a crash between commit and send loses no reply.
         self.reply_outbox = reply_outbox
@@ -85,6 +98,7 @@ class SQLiteStore:
             self.conn = sqlite3.connect(self.path, check_same_thread=False,
                                         isolation_level=None)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._refuse_foreign()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute(f"PRAGMA synchronous = {synchronous}")
             self.conn.execute("PRAGMA foreign_keys = ON")
@@ -95,6 +109,21 @@ class SQLiteStore:
         except OSError as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc.strerror}; check the "
                              "folder exists and is writable, or use --db / CCBOT_DB") from exc
+
+    def _refuse_foreign(self) -> None:
+        """Stop before writing to a SQLite file some other program made (or a broken one)."""
+        tables = {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        ours = "_sqlite_migrations" in tables and self.conn.execute(
+            "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ?",
+            (migrations.name,)).fetchone()
+        if tables and not ours:
+            # Before: the migrations added their tables and switched the file to WAL before
+            # failing on a table name they share with the other program.
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(f"{self.path} is a SQLite database, but not a ccbot one (its "
+                             f"tables: {shown}); point --db / CCBOT_DB at another file. "
+                             "Nothing was changed")
 
     @staticmethod
     def _create_private(path: str) -> None:
@@ -111,7 +140,7 @@ class SQLiteStore:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(explain(exc, self.path)) from exc
+                raise store_error(exc, self.path) from exc
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
@@ -119,7 +148,7 @@ class SQLiteStore:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(explain(exc, self.path)) from exc
+                    raise store_error(exc, self.path) from exc
                 raise
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
@@ -130,7 +159,7 @@ class SQLiteStore:
                 cursor.row_factory = sqlite3.Row
                 return cursor.fetchall()
             except sqlite3.Error as exc:
-                raise StoreError(explain(exc, self.path)) from exc
+                raise store_error(exc, self.path) from exc
 
     # ------------------------------------------------------------------ Store port
     def load_user(self, key: UserKey) -> UserRecord | None:

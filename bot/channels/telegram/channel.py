@@ -17,10 +17,14 @@ from bot.channels.telegram.sender import RetryPolicy, Sender
 from bot.channels.telegram.translate import CHANNEL, Incoming, answered, read_update
 from bot.engine.engine import Engine
 from bot.engine.events import Event, Reply, Response, UserKey
-from bot.engine.store import StoreError
+from bot.engine.store import StoreError, StoreUnavailable
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 
 log = logging.getLogger(__name__)
+
+# While the database cannot be written, a turn is tried again after 1, 2, 4 ... 30 s.
+STORE_RETRY_FIRST = 1.0
+STORE_RETRY_MAX = 30.0
 
 # Work run in a chat's order, after what is queued for it (e.g. a broadcast's progress message,
 # so it follows the coordinator's "sending" reply).
@@ -95,7 +99,7 @@ class TelegramChannel:
             # Only a private chat's writer is the user who had blocked us.
             self.sender.unblock(item.chat, str(event.user) if event.user.id == item.chat
                                 else None)
-        response = self.respond(item, event)
+        response = await self.respond(item, event)
         for hook in self.turn_hooks:
             try:
                 hook(event.user)
@@ -115,20 +119,34 @@ class TelegramChannel:
             return None
         return asyncio.create_task(self.sender.answer_callback(callback_id, note))
 
-    def respond(self, item: InboxItem, event: Event) -> Response:
-        """The engine's response; on any error the user is told their progress is saved."""
-        try:
-            response = self.engine.handle(event)
-        except Exception:
-            log.exception("error handling update %s from user %s", item.update_id, event.user)
-            sorry = Reply(self.text(ERROR_SAVED, event))
+    async def respond(self, item: InboxItem, event: Event) -> Response:
+        """The engine's response; on any error the user is told their progress is saved.
+
+        While the database cannot be written (locked by another process, disk full) nothing
+        of the turn is kept: the update stays in the inbox and the turn is tried again, with
+        the chat's later updates waiting behind it in order. A stop leaves it for the next start.
+        """
+        delay = STORE_RETRY_FIRST
+        while True:
             try:
-                # Marked done so a poisonous update is not retried forever.
-                self.inbox.done(item, event.user, (sorry,))
-            except StoreError as exc:
-                log.error("update %s stays in the inbox for the next start: %s",
-                          item.update_id, exc)
-            return Response()
+                response = self.engine.handle(event)
+                break
+            except StoreUnavailable as exc:
+                log.error("update %s stays in the inbox, tried again in %.0f s: %s",
+                          item.update_id, delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(STORE_RETRY_MAX, delay * 2)
+            except Exception:
+                log.exception("error handling update %s from user %s", item.update_id,
+                              event.user)
+                sorry = Reply(self.text(ERROR_SAVED, event))
+                try:
+                    # Marked done so a poisonous update is not retried forever.
+                    self.inbox.done(item, event.user, (sorry,))
+                except StoreError as exc:
+                    log.error("update %s stays in the inbox for the next start: %s",
+                              item.update_id, exc)
+                return Response()
         if response.duplicate:
             self.inbox.done(item)
         return response

@@ -87,7 +87,7 @@ def read_update(update: Mapping[str, Any], bot_username: str) -> Incoming:
     if not sender or sender.get("is_bot"):
         return Incoming(chat, ignored="message from a bot")
     user = UserKey(CHANNEL, str(sender["id"]))
-    locale = sender.get("language_code")
+    locale = _language(sender)
     text = payload.get("text")
     private = _object(payload.get("chat")).get("type", "private") == "private"
     if isinstance(text, str):
@@ -102,6 +102,12 @@ def read_update(update: Mapping[str, Any], bot_username: str) -> Incoming:
     if media is None or not private:
         return Incoming(chat, ignored="service message" if media is None else f"group {media}")
     return Incoming(chat, Event(user, update_id=update_id, unsupported=media, locale=locale))
+
+
+def _language(sender: dict[str, Any]) -> str | None:
+    """The sender's language code, if it is text (a number there failed every turn)."""
+    code = sender.get("language_code")
+    return code if isinstance(code, str) else None
 
 
 def _addressed_command(text: str, bot_username: str) -> str | None:
@@ -126,7 +132,7 @@ def _read_callback(query: dict[str, Any], chat: str, update_id: int) -> Incoming
     # A message older than 48 hours comes back "inaccessible" (date 0) and cannot be edited.
     accessible = bool(message.get("date"))
     event = Event(UserKey(CHANNEL, str(sender["id"])), choice=data, update_id=update_id,
-                  locale=sender.get("language_code"))
+                  locale=_language(sender))
     return Incoming(chat, event, callback_id=query_id,
                     message_id=message.get("message_id") if accessible else None,
                     message_text=str(message.get("text")) if accessible and message.get("text")

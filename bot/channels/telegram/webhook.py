@@ -13,6 +13,7 @@ import tornado.httpserver
 import tornado.web
 from telegram import Bot
 
+from bot.channels.telegram import health
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.config import WebhookConfig
 from bot.channels.telegram.poller import ALLOWED_UPDATES
@@ -64,6 +65,8 @@ def listen(channel: TelegramChannel, config: WebhookConfig) -> tornado.httpserve
     """Start the HTTP server on the running event loop."""
     app = tornado.web.Application([
         (re.escape(config.path), UpdateHandler, {"channel": channel, "secret": config.secret}),
+        # Operations: GET /healthz for a monitor (bot/channels/telegram/health.py).
+        health.route(channel.inbox.store),
     ])
     return app.listen(config.port, address=config.listen, max_body_size=MAX_BODY,
                       xheaders=True)
