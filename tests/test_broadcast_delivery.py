@@ -14,12 +14,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import pytest
 from broadcast_seed import Seeded
 from coordinator_world import ccbot
 from fake_bot_api import FakeBotAPI
@@ -37,16 +35,6 @@ def start_bot(fake: FakeBotAPI, db: Path, log: Path, *flags: str,
              "2", "--log-level", "INFO", *flags],
             env={**env_for(fake, db), **(env or {})}, cwd=PROJECT, stdout=subprocess.DEVNULL,
             stderr=stderr)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

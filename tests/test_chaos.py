@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,16 +74,6 @@ def start(fake: FakeBotAPI, db: Path, log: Path) -> subprocess.Popen[bytes]:
              "3", "--log-level", "INFO"],
             env={**env_for(fake, db), RATE_ENV: "500"}, cwd=PROJECT,
             stdout=subprocess.DEVNULL, stderr=stderr)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def queue_broadcast(db: Path, fake: FakeBotAPI) -> str:

@@ -55,16 +55,6 @@ def logging_as_it_was() -> Iterator[None]:
     logging.captureWarnings(False)
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 def count(db: Path, sql: str) -> int:
     return int(db_rows(db, sql)[0][0])
 

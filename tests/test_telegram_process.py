@@ -15,13 +15,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from fake_bot_api import FakeBotAPI
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -53,16 +51,6 @@ def stop_bot(process: subprocess.Popen[bytes]) -> tuple[int, float]:
     process.send_signal(signal.SIGTERM)
     code = process.wait(timeout=15)
     return code, time.monotonic() - started
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 class PhoneUser(threading.Thread):

@@ -8,9 +8,7 @@ import subprocess
 from pathlib import Path
 
 from fake_bot_api import FakeBotAPI
-from test_telegram_process import PROJECT, processes, start_bot, stop_bot
-
-__all__ = ["processes"]  # the fixture, imported for this module's tests
+from test_telegram_process import PROJECT, start_bot, stop_bot
 
 QUESTION = "How far do you use what service users and communities tell you"
 
