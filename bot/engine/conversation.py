@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.definitions.model import Content, Dialogue, Question, Step, Strand
-from bot.engine import reports
-from bot.engine.charts import Chart, ChartRenderer, Series
+from bot.engine import my_reports, summary_views
+from bot.engine.charts import Chart, ChartRenderer
 from bot.engine.events import Attachment, Choice, Event, Reply, Response
 from bot.engine.machines import (
     Cursor,
@@ -27,11 +28,11 @@ from bot.engine.typed import normalise, typed_choice, typed_level
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
 
+log = logging.getLogger(__name__)
+
 ONBOARDING = "onboarding"
 CYCLE = "cycle"
 REFLECT = "reflect"
-# How many cycles and reflections /progress shows, newest last.
-MAX_PROGRESS_POINTS = 12
 # Messages longer than this are not read as answers or commands (a pasted document, a flood).
 MAX_TEXT_CHARS = 10_000
 
@@ -57,7 +58,6 @@ class Turn:
         self.stale = False
         self.show_current = False
         self.refused: list[str] = []
-        self.chart_errors: list[str] = []
         self.ops: list[Op] = []
 
     # ------------------------------------------------------------------ helpers
@@ -290,52 +290,7 @@ class Turn:
         self.show_current = True
 
     def cmd_profile(self, arg: str) -> None:
-        levels = latest_levels(self.engine.store.answers(self.user.key))
-        if not levels:
-            self.say(self.t("profile.empty"))
-            return
-        lines = [self.t("profile.title")]
-        for strand in self.content.strands:
-            parts = []
-            for sub in strand.sub_components:
-                level = levels.get(sub.id)
-                label = self.level_label(sub.id, level) if level else self.t("profile.none")
-                parts.append(f"  {sub.title.get(self.locale)}: {label}")
-            lines.append(f"{strand.title.get(self.locale)}\n" + "\n".join(parts))
-        summary = summarise(self.content, levels)
-        if summary.weakest and summary.strongest:
-            lines.append(self.t("profile.focus",
-                                strongest=self.strand_title(summary.strongest.strand),
-                                weakest=self.strand_title(summary.weakest.strand)))
-        elif summary.weakest:
-            lines.append(self.t("profile.level"))
-        self.say("\n\n".join(lines))
-        self.profile_chart()
-
-    def profile_chart(self) -> None:
-        """The radar of latest levels, previous cycle overlaid; skipped if it cannot be drawn."""
-        data = reports.profile(self.content, self.engine.store.answers(self.user.key),
-                               self.locale)
-        if data is None or self.engine.charts is None:
-            return
-        words = []
-        for strand in self.content.strands:
-            parts = []
-            for axis, now, before in zip(data.axes, data.current,
-                                         data.previous or (None,) * len(data.axes)):
-                if axis.id.split(".")[0] != strand.id:
-                    continue
-                level = f"{now:.0f}" if now is not None else "-"
-                if before is not None and before != now:
-                    level += " (" + self.t("chart.was", level=f"{before:.0f}") + ")"
-                parts.append(f"{axis.label} {level}")
-            words.append(f"{strand.title.get(self.locale)}: {', '.join(parts)}")
-        caption = self.t("chart.profile.caption", levels="; ".join(words))[:1000]
-        current = Series(self.t("chart.latest"), data.current)
-        previous = (Series(self.t("chart.cycle", cycle=data.previous_cycle), data.previous)
-                    if data.previous is not None else None)
-        self.attach_chart(lambda charts: charts.profile(
-            data.axes, current, previous, self.t("chart.profile.title"), caption), "profile")
+        my_reports.profile(self)
 
     def attach_chart(self, draw: Callable[[ChartRenderer], Chart], name: str) -> None:
         """Add a chart image; on failure the text already sent stands alone."""
@@ -343,33 +298,15 @@ class Turn:
             return
         try:
             chart = draw(self.engine.charts)
-        except Exception as exc:  # a chart is a bonus: never lose the answer over it
-            self.chart_errors.append(f"{name}: {exc}")
+        except Exception:  # a chart is a bonus: never lose the answer over it
+            log.exception("%s chart for %s could not be drawn; sending the words only", name,
+                          self.user.key)
             return
         image = Attachment(f"{name}.png", chart.png, "image/png", chart.caption)
         self.replies.append(Reply(chart.caption, image=image))
 
     def cmd_progress(self, arg: str) -> None:
-        points = reports.progress(self.content, self.engine.store.answers(self.user.key))
-        # A phone screen holds about a dozen lines; older history stays in /mydata.
-        points = points[-MAX_PROGRESS_POINTS:]
-        if not points:
-            self.say(self.t("progress.empty"))
-            return
-        groups = tuple(s.title.get(self.locale) for s in self.content.strands)
-        labels = [self.t("chart.cycle", cycle=p.number) if p.kind == CYCLE
-                  else self.t("chart.reflection", cycle=p.number) for p in points]
-        lines = [self.t("progress.title")]
-        for label, point in zip(labels, points):
-            means = ", ".join(f"{g} {m:.1f}" for g, m in zip(groups, point.means)
-                              if m is not None)
-            lines.append(f"{label}: {means}")
-        text = "\n".join(lines)
-        self.say(text)
-        caption = text[:1000]
-        self.attach_chart(lambda charts: charts.progress(
-            groups, tuple(zip(labels, (p.means for p in points))),
-            self.t("chart.progress.title"), caption), "progress")
+        my_reports.progress(self)
 
     def cmd_reflect(self, arg: str) -> None:
         pos = self.user.position(REFLECT)
@@ -657,29 +594,6 @@ class Turn:
         self.record = replace(self.user, active=CYCLE if self.user.position(CYCLE) else None)
         self.show_current = False
 
-    def reflection_summary(self, pos: Position) -> tuple[str, tuple[Choice, ...]]:
-        summary = summarise(self.content, self.cycle_levels(pos))
-        done = self.choice("done", self.t("reflect.finish"))
-        if summary.weakest is None:
-            return self.t("reflect.empty"), (done,)
-        lines = [self.t("reflect.title")]
-        for score in summary.scores:
-            lines.append(f"  {self.strand_title(score.strand)}: {score.mean:.0f} / 4")
-        if summary.strongest is not None:
-            lines.append(self.t("summary.strongest",
-                                strand=self.strand_title(summary.strongest.strand)))
-        else:
-            lines.append(self.t("summary.level"))
-        weakest = self.strand_title(summary.weakest.strand)
-        lines.append(self.t("summary.weakest", strand=weakest))
-        text = "\n".join(lines)
-        if summary.focus_question and summary.focus_level:
-            question = self.content.questions[summary.focus_question]
-            prompt = question.prompt(summary.focus_level)
-            if prompt:
-                text += "\n\n" + self.prompt_text(question, prompt.get(self.locale))
-        start = self.choice("strand", self.t("reflect.start_strand", strand=weakest))
-        return text, (start, done)
 
     def weakest_strand(self, pos: Position) -> str | None:
         levels = self.cycle_levels(pos)
@@ -794,9 +708,9 @@ class Turn:
             text = "\n\n".join([*(self.t(m) for m in step.say), self.t(step.choose)])
             return text, tuple(self.choice(o.id, self.t(o.label)) for o in step.options)
         if step.kind == "summary" and step.summary == "reflection":
-            return self.reflection_summary(pos)
+            return summary_views.reflection_summary(self, pos)
         if step.kind == "summary":
-            return self.summary_prompt(pos)
+            return summary_views.cycle_summary(self, pos)
         return self.t("idle"), ()
 
     def level_choices(self, question: Question) -> tuple[Choice, ...]:
@@ -841,39 +755,3 @@ class Turn:
 
     def prompt_text(self, question: Question, prompt: str) -> str:
         return prompt_with_evidence(self.content, question, prompt, self.locale)
-
-    def summary_prompt(self, pos: Position) -> tuple[str, tuple[Choice, ...]]:
-        levels = self.cycle_levels(pos)
-        summary = summarise(self.content, levels)
-        first = self.content.strands[0].id
-        if summary.weakest is None:
-            return (self.t("summary.empty", cycle=pos.cycle),
-                    (self.choice(first, self.t("summary.start_at",
-                                               strand=self.strand_title(first))),
-                     self.choice("later", self.t("summary.later"))))
-        lines = [self.t("summary.title", cycle=pos.cycle)]
-        for score in summary.scores:
-            lines.append(f"  {self.strand_title(score.strand)}: {score.mean:.1f} / 4")
-        if summary.strongest is not None:
-            lines.append(self.t("summary.strongest",
-                                strand=self.strand_title(summary.strongest.strand)))
-        else:
-            lines.append(self.t("summary.level"))
-        lines.append(self.t("summary.weakest", strand=self.strand_title(summary.weakest.strand)))
-        text = "\n".join(lines)
-        if summary.focus_question and summary.focus_level:
-            question = self.content.questions[summary.focus_question]
-            prompt = question.prompt(summary.focus_level)
-            sub = self.content.sub_component(question.id)
-            if prompt and sub:
-                takeaway = self.prompt_text(question, prompt.get(self.locale))
-                text += "\n\n" + self.t("summary.takeaway", title=sub.title.get(self.locale),
-                                        prompt=takeaway)
-        weakest = summary.weakest.strand
-        choices = [self.choice("next", self.t("summary.start_at",
-                                              strand=self.strand_title(weakest)))]
-        if weakest != first:
-            choices.append(self.choice(first, self.t("summary.start_at",
-                                                     strand=self.strand_title(first))))
-        choices.append(self.choice("later", self.t("summary.later")))
-        return text, tuple(choices)
