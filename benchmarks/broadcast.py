@@ -32,7 +32,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from broadcast_seed import Seeded  # noqa: E402
+from broadcast_seed import Seeded, most_in_a_second  # noqa: E402
 from fake_bot_api import FakeBotAPI  # noqa: E402
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
@@ -68,16 +68,6 @@ def checkpointed_size(db: Path) -> int:
     finally:
         conn.close()
     return db.stat().st_size
-
-
-def most_in_a_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def scenario(recipients: int, rate: float) -> Result:

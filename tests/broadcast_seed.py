@@ -103,3 +103,14 @@ class Seeded:
 
 
 __all__ = ["CreateBroadcast", "Seeded", "tg"]
+
+
+def most_in_a_second(times: list[float]) -> int:
+    """The most events in any sliding one-second window (pacing checks)."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

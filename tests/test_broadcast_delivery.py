@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from broadcast_seed import Seeded
+from broadcast_seed import Seeded, most_in_a_second
 from coordinator_world import ccbot
 from fake_bot_api import FakeBotAPI
 from test_telegram_process import env_for, stop_bot
@@ -71,16 +71,6 @@ def send_times(fake: FakeBotAPI, chat: int | str | None = None) -> list[float]:
     """When each sendMessage reached the fake (refused ones too), for one chat or all."""
     return [at for method, params, at in fake.calls if method == "sendMessage"
             and (chat is None or str(params.get("chat_id")) == str(chat))]
-
-
-def most_in_a_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def seeded(db: Path, team: str, idents: list[int]) -> Seeded:
