@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ccbot")
 
+# Every message id the engine and the Telegram channel say; content must define them all.
+SAID_MESSAGES = REQUIRED_MESSAGES + TELEGRAM_MESSAGES
+
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
 
@@ -56,7 +59,7 @@ def _content(args: argparse.Namespace) -> Content:
     try:
         return load_content(settings.content_dir(args.content),
                             settings.dialogues_dir(args.dialogues),
-                            REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
+                            SAID_MESSAGES)
     except ContentError as exc:
         errors = [p for p in exc.problems if not p.warning]
         details = "\n".join(str(p) for p in errors[:20])
@@ -118,7 +121,7 @@ def _reloading(args: argparse.Namespace, engine: Engine) -> Reloading:
 
     reloader = reloader_for(engine, settings.content_dir(args.content),
                             settings.dialogues_dir(args.dialogues),
-                            REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
+                            SAID_MESSAGES)
     return Reloading(reloader, args.watch)
 
 
@@ -168,7 +171,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check content and dialogues; print each problem with file, key path and a hint."""
     content_dir = settings.content_dir(args.content)
     dialogues_dir = settings.dialogues_dir(args.dialogues)
-    problems = validate(content_dir, dialogues_dir, REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
+    problems = validate(content_dir, dialogues_dir, SAID_MESSAGES)
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     for problem in errors + (warnings if args.warnings else []):
