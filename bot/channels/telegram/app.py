@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import poller, redaction, webhook
 from bot.channels.telegram.broadcaster import BroadcastSender
@@ -22,6 +21,7 @@ from bot.channels.telegram.config import (
     TelegramConfig,
     WebhookConfig,
 )
+from bot.channels.telegram.http_client import make_request
 from bot.channels.telegram.menus import RoleMenus, publish_defaults
 from bot.channels.telegram.pacing import Limits, Pacing
 from bot.channels.telegram.periodic import Periodic
@@ -47,12 +47,13 @@ Source = Callable[[Bot, TelegramChannel], Coroutine[Any, Any, None]]
 
 def make_bot(config: TelegramConfig) -> Bot:
     """A PTB Bot with a connection pool big enough for every concurrent chat and copy."""
-    request = HTTPXRequest(connection_pool_size=config.concurrency +
-                           config.broadcast_concurrency + 4,
+    request = make_request(pool_size=config.concurrency + config.broadcast_concurrency + 4,
                            read_timeout=config.read_timeout, write_timeout=config.read_timeout,
-                           connect_timeout=config.read_timeout,
-                           pool_timeout=config.read_timeout)
-    polling = HTTPXRequest(read_timeout=config.read_timeout, connect_timeout=config.read_timeout)
+                           connect_timeout=config.read_timeout, pool_timeout=config.read_timeout)
+    # getUpdates has a connection of its own, so a long poll never waits behind replies.
+    polling = make_request(pool_size=1, read_timeout=config.read_timeout,
+                           write_timeout=config.read_timeout,
+                           connect_timeout=config.read_timeout, pool_timeout=config.read_timeout)
     return Bot(config.token, base_url=config.base_url, base_file_url=config.base_file_url,
                request=request, get_updates_request=polling)
 
