@@ -9,7 +9,7 @@ It plugs in through PTB's documented `BaseRequest` interface; PTB still builds t
 maps HTTP status codes to its errors and parses the answers.
 
 Not handled here, so `make_request` falls back to httpx for them: proxies (HTTP(S)_PROXY or
-ALL_PROXY set), and anyone who sets CCBOT_HTTP_CLIENT=httpx.
+ALL_PROXY set), Python 3.10 (no `asyncio.timeout`), and CCBOT_HTTP_CLIENT=httpx.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import contextlib
 import os
 import secrets
 import ssl
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,12 @@ MAX_HEAD = 64 * 1024
 _DEFAULT = "default"  # marks "use this client's own timeout" below
 
 
+if sys.version_info >= (3, 11):
+    _timeout = asyncio.timeout
+else:  # pragma: no cover - make_request never builds a StreamRequest on 3.10
+    def _timeout(delay: float | None) -> contextlib.AbstractAsyncContextManager[None]:
+        raise RuntimeError("StreamRequest needs Python 3.11 or later; use HTTPXRequest")
+
 def proxy_configured() -> bool:
     """Whether the environment asks for a proxy, which only httpx here knows how to use."""
     return any(os.environ.get(name, "").strip() for name in PROXY_ENVS)
@@ -51,7 +58,9 @@ def make_request(pool_size: int, read_timeout: float, write_timeout: float,
     if wanted not in ("", "streams", "httpx"):
         raise ConfigError(f"{CLIENT_ENV} must be 'streams' or 'httpx' (or unset), "
                           f"not {wanted[:20]!r}")
-    if wanted == "httpx" or proxy_configured():
+    # asyncio.wait_for, all 3.10 has, can swallow a cancellation that meets a finishing call
+    # (fixed by asyncio.timeout in 3.11): a stopping bot could then poll on forever.
+    if wanted == "httpx" or proxy_configured() or sys.version_info < (3, 11):
         return HTTPXRequest(connection_pool_size=pool_size, read_timeout=read_timeout,
                             write_timeout=write_timeout, connect_timeout=connect_timeout,
                             pool_timeout=pool_timeout)
@@ -159,8 +168,9 @@ class StreamRequest(BaseRequest):
         head_fields, body = _encode(request_data)
         head = _head(method, target, origin, head_fields, len(body))
         try:
-            await asyncio.wait_for(self._slots.acquire(), self._given(pool_timeout, "pool"))
-        except asyncio.TimeoutError:
+            async with _timeout(self._given(pool_timeout, "pool")):
+                await self._slots.acquire()
+        except TimeoutError:
             raise TimedOut("Pool timeout: All connections in the connection pool are occupied. "
                            "Request was *not* sent to Telegram. Consider adjusting the "
                            "connection pool size or the pool timeout.") from None
@@ -182,12 +192,13 @@ class StreamRequest(BaseRequest):
         keep = False
         try:
             connection.writer.write(head + body)
-            await asyncio.wait_for(connection.writer.drain(), timeouts["write"])
-            response = await asyncio.wait_for(_read_response(connection.reader, method),
-                                              timeouts["read"])
+            async with _timeout(timeouts["write"]):
+                await connection.writer.drain()
+            async with _timeout(timeouts["read"]):
+                response = await _read_response(connection.reader, method)
             keep = response.keep_alive and self._open
             return response.status, response.body
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TimedOut() from None
         except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError) as exc:
@@ -213,11 +224,11 @@ class StreamRequest(BaseRequest):
         if origin.scheme == "https":
             context = self._ssl or _default_context()
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(origin.host, origin.port, ssl=context,
-                                        server_hostname=origin.host if context else None,
-                                        limit=MAX_HEAD), timeout)
-        except asyncio.TimeoutError:
+            async with _timeout(timeout):
+                reader, writer = await asyncio.open_connection(
+                    origin.host, origin.port, ssl=context,
+                    server_hostname=origin.host if context else None, limit=MAX_HEAD)
+        except TimeoutError:
             raise TimedOut("Timed out while connecting to the Bot API") from None
         except (OSError, ssl.SSLError) as exc:
             raise NetworkError(f"cannot connect to {origin.host}:{origin.port}: "
