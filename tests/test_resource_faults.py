@@ -178,7 +178,7 @@ def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_the_lo
         bot.store.conn.execute("PRAGMA busy_timeout = 100")
         holder = lock(tmp_path / "bot.db")
         sent = bot.fake.send_text(USER, "/start")
-        assert await bot.fake.wait_for_async(lambda: failed(caplog, "locked"), 10)
+        assert await bot.fake.wait_for_async(lambda: failed(caplog, "locked"), 30)
         assert bot.fake.acknowledged_offset <= sent  # Telegram will deliver it again
         assert holder.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
         holder.rollback()
@@ -191,6 +191,12 @@ def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_the_lo
 
 def failed(caplog: pytest.LogCaptureFixture, why: str) -> bool:
     return any("getUpdates failed" in r.getMessage() and why in r.getMessage()
+               for r in caplog.records)
+
+
+def turn_failed(caplog: pytest.LogCaptureFixture, why: str) -> bool:
+    """The channel logged that a turn could not be stored and stays in the inbox."""
+    return any("stays in the inbox, tried again" in r.getMessage() and why in r.getMessage()
                for r in caplog.records)
 
 
@@ -215,16 +221,19 @@ def until(predicate: Callable[[], bool], timeout: float) -> bool:
 
 
 def test_an_update_whose_turn_meets_a_lock_is_handled_when_the_lock_goes(
-        bot_api: FakeBotAPI, tmp_path: Path, content: Content) -> None:
+        bot_api: FakeBotAPI, tmp_path: Path, content: Content,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.channels.telegram.channel")
     prepared(content, tmp_path / "bot.db", message(200, "my note"))
     holder = lock(tmp_path / "bot.db")
 
     async def story(bot: Bot) -> None:
         bot.store.conn.execute("PRAGMA busy_timeout = 100")
-        await bot.fake.wait_for_async(lambda: False, 0.5)  # the turn meets the lock
+        # The turn meets the lock (waited for, not assumed after a fixed time).
+        assert await bot.fake.wait_for_async(lambda: turn_failed(caplog, "is locked"), 30)
         holder.rollback()
         saved = await bot.fake.wait_for_async(lambda: rows(
-            bot.store, "SELECT note FROM answers WHERE note IS NOT NULL") == [("my note",)], 3)
+            bot.store, "SELECT note FROM answers WHERE note IS NOT NULL") == [("my note",)], 60)
         assert saved, bot.fake.texts(USER)
 
     scenario(bot_api, tmp_path, content, story)
@@ -267,7 +276,7 @@ def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_space_
         await bot.say(USER, "2")
         limit = fill_disk(bot.store.conn)
         sent = bot.fake.send_text(USER, LONG_NOTE)
-        assert await bot.fake.wait_for_async(lambda: failed(caplog, "is full"), 10)
+        assert await bot.fake.wait_for_async(lambda: failed(caplog, "is full"), 30)
         assert bot.fake.acknowledged_offset <= sent
         free_disk(bot.store.conn, limit)
         await bot.settle(sent)
@@ -279,15 +288,18 @@ def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_space_
 
 
 def test_an_update_whose_turn_meets_a_full_disk_is_handled_once_space_returns(
-        bot_api: FakeBotAPI, tmp_path: Path, content: Content) -> None:
+        bot_api: FakeBotAPI, tmp_path: Path, content: Content,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.channels.telegram.channel")
     prepared(content, tmp_path / "bot.db", message(200, BIG_REPLY), note=LONG_NOTE)
 
     async def story(bot: Bot) -> None:
         # Runs before the update left in the inbox is handled (nothing has awaited yet).
         limit = fill_disk(bot.store.conn)
-        await bot.fake.wait_for_async(lambda: False, 0.5)  # the turn meets the full disk
+        # The turn meets the full disk (waited for, not assumed after a fixed time).
+        assert await bot.fake.wait_for_async(lambda: turn_failed(caplog, "is full"), 30)
         free_disk(bot.store.conn, limit)
-        sent = await bot.fake.wait_for_async(lambda: len(bot.fake.documents(USER)) == 1, 3)
+        sent = await bot.fake.wait_for_async(lambda: len(bot.fake.documents(USER)) == 1, 60)
         assert sent, bot.fake.texts(USER)
 
     scenario(bot_api, tmp_path, content, story)

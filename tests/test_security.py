@@ -94,9 +94,9 @@ def test_a_debug_run_with_errors_never_logs_the_token_and_every_line_is_json(
         fake.send_text(740_000_009, f"/strand {TOKEN}")
         fake.send_text(740_000_009, "/boom")
         for user in users:
-            user.join(60)
+            user.join(PhoneUser.WALK_TIMEOUT)
             assert user.error is None and user.done, user.error
-        assert fake.wait_for(lambda: len(fake.messages(740_000_009)) >= 2, 20)
+        assert fake.wait_for(lambda: len(fake.messages(740_000_009)) >= 2, 60)
         modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("bot.db*")}
     finally:
         code, _ = stop_bot(process)
