@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.engine.events import Choice
 from bot.engine.records import Position
-from bot.engine.summaries import summarise
+from bot.engine.summaries import Summary, summarise
 
 if TYPE_CHECKING:
     from bot.engine.conversation import Turn
@@ -22,16 +22,7 @@ def cycle_summary(turn: Turn, pos: Position) -> tuple[str, tuple[Choice, ...]]:
                 (turn.choice(first, turn.t("summary.start_at",
                                            strand=turn.strand_title(first))),
                  turn.choice("later", turn.t("summary.later"))))
-    lines = [turn.t("summary.title", cycle=pos.cycle)]
-    for score in summary.scores:
-        lines.append(f"  {turn.strand_title(score.strand)}: {score.mean:.1f} / 4")
-    if summary.strongest is not None:
-        lines.append(turn.t("summary.strongest",
-                            strand=turn.strand_title(summary.strongest.strand)))
-    else:
-        lines.append(turn.t("summary.level"))
-    lines.append(turn.t("summary.weakest", strand=turn.strand_title(summary.weakest.strand)))
-    text = "\n".join(lines)
+    text = _scores(turn, summary, turn.t("summary.title", cycle=pos.cycle), ".1f")
     if summary.focus_question and summary.focus_level:
         question = turn.content.questions[summary.focus_question]
         prompt = question.prompt(summary.focus_level)
@@ -56,17 +47,9 @@ def reflection_summary(turn: Turn, pos: Position) -> tuple[str, tuple[Choice, ..
     done = turn.choice("done", turn.t("reflect.finish"))
     if summary.weakest is None:
         return turn.t("reflect.empty"), (done,)
-    lines = [turn.t("reflect.title")]
-    for score in summary.scores:
-        lines.append(f"  {turn.strand_title(score.strand)}: {score.mean:.0f} / 4")
-    if summary.strongest is not None:
-        lines.append(turn.t("summary.strongest",
-                            strand=turn.strand_title(summary.strongest.strand)))
-    else:
-        lines.append(turn.t("summary.level"))
     weakest = turn.strand_title(summary.weakest.strand)
-    lines.append(turn.t("summary.weakest", strand=weakest))
-    text = "\n".join(lines)
+    # One answer per strand in a reflection: the mean is a whole level.
+    text = _scores(turn, summary, turn.t("reflect.title"), ".0f")
     if summary.focus_question and summary.focus_level:
         question = turn.content.questions[summary.focus_question]
         prompt = question.prompt(summary.focus_level)
@@ -74,3 +57,18 @@ def reflection_summary(turn: Turn, pos: Position) -> tuple[str, tuple[Choice, ..
             text += "\n\n" + turn.prompt_text(question, prompt.get(turn.locale))
     start = turn.choice("strand", turn.t("reflect.start_strand", strand=weakest))
     return text, (start, done)
+
+
+def _scores(turn: Turn, summary: Summary, title: str, mean_format: str) -> str:
+    """The title, each strand's mean level, then the strongest and weakest strand."""
+    assert summary.weakest is not None
+    lines = [title]
+    for score in summary.scores:
+        lines.append(f"  {turn.strand_title(score.strand)}: {score.mean:{mean_format}} / 4")
+    if summary.strongest is not None:
+        lines.append(turn.t("summary.strongest",
+                            strand=turn.strand_title(summary.strongest.strand)))
+    else:
+        lines.append(turn.t("summary.level"))
+    lines.append(turn.t("summary.weakest", strand=turn.strand_title(summary.weakest.strand)))
+    return "\n".join(lines)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import secrets
 import ssl
@@ -241,18 +242,14 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-_CONTEXT: list[ssl.SSLContext] = []
-
-
+@functools.cache
 def _default_context() -> ssl.SSLContext:
     """Certificate-verifying TLS, with the CA bundle httpx would use (certifi) when present."""
-    if not _CONTEXT:
-        try:
-            import certifi
-            _CONTEXT.append(ssl.create_default_context(cafile=certifi.where()))
-        except ImportError:  # pragma: no cover - certifi comes with httpx, which PTB needs
-            _CONTEXT.append(ssl.create_default_context())
-    return _CONTEXT[0]
+    try:
+        import certifi
+        return ssl.create_default_context(cafile=certifi.where())
+    except ImportError:  # pragma: no cover - certifi comes with httpx, which PTB needs
+        return ssl.create_default_context()
 
 
 def _split(url: str) -> tuple[Origin, str]:
