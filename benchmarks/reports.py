@@ -24,13 +24,13 @@ sys.path.insert(0, str(PROJECT))
 from bot.charts.render import MatplotlibCharts  # noqa: E402
 from bot.definitions.loader import load_content  # noqa: E402
 from bot.definitions.model import Content  # noqa: E402
-from bot.engine.charts import Axis, Chart, Series, TeamLegend  # noqa: E402
-from bot.engine.directory import Directory  # noqa: E402
-from bot.engine.directory_ops import CreateTeam, NewInvite  # noqa: E402
-from bot.engine.events import UserKey  # noqa: E402
+from bot.engine.core.events import UserKey  # noqa: E402
+from bot.engine.features.team_view.figures import ACTIVE_DAYS, DAY, read_team_figures, team_figures  # noqa: E402
+from bot.engine.features.team_view.words import team_report  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402
-from bot.engine.team_view import ACTIVE_DAYS, DAY, read_team_figures, team_figures  # noqa: E402
-from bot.engine.team_words import team_report  # noqa: E402
+from bot.engine.ports.charts import Axis, Chart, Series, TeamLegend  # noqa: E402
+from bot.engine.ports.directory import Directory  # noqa: E402
+from bot.engine.ports.directory_ops import CreateTeam, NewInvite  # noqa: E402
 from bot.storage.directory_store import install  # noqa: E402
 from bot.storage.sqlite_store import SQLiteStore  # noqa: E402
 
@@ -67,7 +67,7 @@ def populate_team(store: SQLiteStore, members: int, cycles: int, now: float) -> 
     way the running bot fills it. Returns the team id.
     """
     directory = install(store)
-    from bot.engine.directory import commit_ops
+    from bot.engine.ports.directory import commit_ops
 
     commit_ops(store, [CreateTeam("bench", None, now, NewInvite("in-bench", "team", None, None,
                                                                  None, now))])

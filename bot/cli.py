@@ -31,10 +31,10 @@ from bot.definitions.loader import load_content
 from bot.definitions.model import Content
 from bot.definitions.problems import ContentError
 from bot.definitions.validation import validate
-from bot.engine.charts import ChartRenderer
 from bot.engine.engine import Engine
 from bot.engine.messages import REQUIRED_MESSAGES
-from bot.engine.store import StoreError
+from bot.engine.ports.charts import ChartRenderer
+from bot.engine.ports.store import StoreError
 from bot.logging_setup import FORMAT_ENV, FORMATS, LogFormatError, configure, log_format
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_diagram(args: argparse.Namespace) -> int:
     """Print a dialogue as a Mermaid state diagram."""
     from bot.diagram import mermaid
-    from bot.engine.machines import DialogueMachine
+    from bot.engine.core.machines import DialogueMachine
 
     content = _content(args)
     dialogue = content.dialogues.get(args.dialogue)
@@ -201,7 +201,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """Show a question, its scale and every level's prompt as a user would see them."""
-    from bot.engine.texts import preview
+    from bot.engine.core.texts import preview
 
     content = _content(args)
     if args.lang not in content.locales:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.machines import DialogueMachine
+from bot.engine.core.machines import DialogueMachine
 
 
 def mermaid(machine: DialogueMachine) -> str:

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.definitions.model import DEFAULT_LOCALE, Content
-from bot.engine.broadcast_views import audience_text, sub_title
-from bot.engine.directory import Directory
-from bot.engine.pseudonyms import pseudonym, secret_of
+from bot.engine.core.pseudonyms import pseudonym, secret_of
+from bot.engine.features.broadcasts.views import audience_text, sub_title
+from bot.engine.ports.directory import Directory
 
 FORMATS = ("csv", "xlsx")
 COLUMNS = ("respondent", "teams", "broadcast", "broadcast_at_utc", "audience", "kind",

@@ -10,9 +10,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.engine.broadcasts import plan_broadcast
-from bot.engine.directory import NewSchedule, commit_ops
-from bot.engine.directory_ops import (
+from bot.engine.core.events import UserKey
+from bot.engine.features.broadcasts.feature import plan_broadcast
+from bot.engine.features.teams.feature import new_invite
+from bot.engine.ports.directory import NewSchedule, commit_ops
+from bot.engine.ports.directory_ops import (
     CreateBroadcast,
     CreateSchedule,
     CreateTeam,
@@ -20,8 +22,6 @@ from bot.engine.directory_ops import (
     JoinTeam,
     SetDigest,
 )
-from bot.engine.events import UserKey
-from bot.engine.teams import new_invite
 from bot.storage.directory_store import SQLiteDirectory, install
 from bot.storage.sqlite_store import SQLiteStore
 

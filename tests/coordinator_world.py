@@ -9,11 +9,12 @@ from typing import Any
 
 from bot.definitions.model import Content
 from bot.engine.coordination import coordination
-from bot.engine.directory import Directory, Outbox
-from bot.engine.directory_memory import install_memory
+from bot.engine.core.events import Event, Response, UserKey
 from bot.engine.engine import Engine
-from bot.engine.events import Event, Response, UserKey
-from bot.engine.store import MemoryStore, Store
+from bot.engine.memory.directory import install_memory
+from bot.engine.memory.store import MemoryStore
+from bot.engine.ports.directory import Directory, Outbox
+from bot.engine.ports.store import Store
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.events import UserKey
-from bot.engine.records import Answer, Commit, UserRecord
-from bot.engine.store import StoreError
+from bot.engine.core.events import UserKey
+from bot.engine.core.records import Answer, Commit, UserRecord
+from bot.engine.ports.store import StoreError
 from bot.storage.backup import backup
 from bot.storage.sqlite_store import SQLiteStore
 

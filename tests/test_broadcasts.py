@@ -9,10 +9,10 @@ import pytest
 from coordinator_world import ADMIN, Chat, World, ccbot, invite_code
 
 from bot.definitions.model import Content
-from bot.engine.broadcast_views import progress_text, render_broadcast, report_text
-from bot.engine.directory import Broadcast, Directory, commit_ops
-from bot.engine.directory_ops import LeaveTeam
-from bot.engine.events import UserKey
+from bot.engine.core.events import UserKey
+from bot.engine.features.broadcasts.views import progress_text, render_broadcast, report_text
+from bot.engine.ports.directory import Broadcast, Directory, commit_ops
+from bot.engine.ports.directory_ops import LeaveTeam
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
 

@@ -17,18 +17,18 @@ from matplotlib.figure import Figure
 from bot.charts import style
 from bot.charts.render import MatplotlibCharts
 from bot.definitions.model import Content
-from bot.engine.charts import (
+from bot.engine.memory.charts import MemoryCharts
+from bot.engine.ports.charts import (
     MAX_CAPTION_CHARS,
     Axis,
     ChartError,
     ChartRenderer,
-    MemoryCharts,
     Series,
     TeamLegend,
     group_runs,
 )
 
-PORT = Path(__file__).resolve().parent.parent / "bot" / "engine" / "charts.py"
+PORT = Path(__file__).resolve().parent.parent / "bot" / "engine" / "ports" / "charts.py"
 MIN_WIDTH = 800
 LEGEND = TeamLegend("Team average", "Lowest to highest answer", "Hidden: fewer than 3 answers")
 

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import directory_ops as ops
-from bot.engine.directory import (
+from bot.engine.core.events import UserKey
+from bot.engine.core.pseudonyms import SECRET_SETTING
+from bot.engine.core.records import Answer, Commit, Op, UserRecord
+from bot.engine.memory.directory import install_memory
+from bot.engine.memory.store import MemoryStore
+from bot.engine.ports import directory_ops as ops
+from bot.engine.ports.directory import (
     EVERYONE,
     AlreadyRun,
     Directory,
@@ -22,11 +27,7 @@ from bot.engine.directory import (
     audience_of,
     commit_ops,
 )
-from bot.engine.directory_memory import install_memory
-from bot.engine.events import UserKey
-from bot.engine.pseudonyms import SECRET_SETTING
-from bot.engine.records import Answer, Commit, Op, UserRecord
-from bot.engine.store import MemoryStore, Store
+from bot.engine.ports.store import Store
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
 

@@ -9,10 +9,10 @@ from itertools import count
 import pytest
 
 from bot.definitions.model import Content
+from bot.engine.core.events import Event, Response, UserKey
+from bot.engine.core.records import MAX_NOTE_CHARS
 from bot.engine.engine import Engine
-from bot.engine.events import Event, Response, UserKey
-from bot.engine.records import MAX_NOTE_CHARS
-from bot.engine.store import MemoryStore
+from bot.engine.memory.store import MemoryStore
 
 USER = UserKey("test", "u1")
 

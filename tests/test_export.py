@@ -15,7 +15,7 @@ from coordinator_world import ADMIN, Chat, World, ccbot, invite_code
 from openpyxl import load_workbook
 
 from bot.definitions.model import Content
-from bot.engine.pseudonyms import member_code, pseudonym, secret_of
+from bot.engine.core.pseudonyms import member_code, pseudonym, secret_of
 from bot.exports import ExportError, export_responses, response_rows, safe_path
 
 PSEUDONYM = re.compile(r"^p-[0-9a-f]{10}$")

@@ -29,15 +29,17 @@ from hypothesis import strategies as st
 
 from bot.definitions.loader import load_content
 from bot.definitions.model import Content
-from bot.engine.charts import MemoryCharts
-from bot.engine.conversation import Turn
+from bot.engine.core.commands import Command
+from bot.engine.core.events import MAX_CHOICE_ID_BYTES, Event, Response, UserKey
+from bot.engine.core.feature_api import Feature, TurnApi
+from bot.engine.core.machines import is_note_state
+from bot.engine.core.records import MAX_NOTE_CHARS, Answer, UserRecord
 from bot.engine.engine import Engine
-from bot.engine.events import MAX_CHOICE_ID_BYTES, Event, Response, UserKey
-from bot.engine.features import Command, Feature
-from bot.engine.machines import is_note_state
+from bot.engine.features.personal import PERSONAL_COMMANDS
+from bot.engine.memory.charts import MemoryCharts
+from bot.engine.memory.store import MemoryStore
 from bot.engine.messages import REQUIRED_MESSAGES
-from bot.engine.records import MAX_NOTE_CHARS, Answer, UserRecord
-from bot.engine.store import MemoryStore, Store
+from bot.engine.ports.store import Store
 from bot.storage.sqlite_store import SQLiteStore
 
 # ---------------------------------------------------------------------------------- settings
@@ -56,9 +58,9 @@ def examples(ci: int) -> int:
     return _DEEP or ci
 
 
-# The core commands (`cmd_*` on Turn), open to every user who has consented. A new one must be
-# added here on purpose, after review: anything that needs a role belongs in a Feature's
-# Command(requires=...), which the engine checks before running it.
+# The core commands (everyone's features, features/personal.py), open to every user who
+# has consented. A new one must be added here on purpose, after review: anything that needs
+# a role belongs in a Feature's Command(requires=...), which the engine checks before running.
 ALLOWED_COMMANDS = ("back", "cycle", "forget", "help", "language", "mydata", "pause", "profile",
                     "progress", "reflect", "restart", "skip", "start", "strand", "where")
 # Stand-in privileged commands, added by the Vault feature below.
@@ -185,6 +187,13 @@ action_lists = st.lists(action, min_size=3, max_size=60)
 
 
 # ---------------------------------------------------------------------------------- wiring
+def opener(role: str) -> Callable[[Vault, TurnApi, str], None]:
+    """A command handler that opens the `role` area."""
+    def open_(vault: Vault, turn: TurnApi, arg: str) -> None:
+        vault.open_(turn, role)
+    return open_
+
+
 class Vault(Feature):
     """A stand-in privileged feature: its commands need a role; it notes who got through."""
 
@@ -193,15 +202,12 @@ class Vault(Feature):
     def __init__(self) -> None:
         self.opened: list[tuple[UserKey, str]] = []
 
-    def commands(self) -> tuple[Command, ...]:
-        return tuple(Command(name, self.opener(role), requires=role)
-                     for name, role in PRIVILEGED.items())
+    def open_(self, turn: TurnApi, role: str) -> None:
+        self.opened.append((turn.user.key, role))
+        turn.say(f"The {role} area.")
 
-    def opener(self, role: str) -> Callable[[Turn, str], None]:
-        def open_(turn: Turn, arg: str) -> None:
-            self.opened.append((turn.user.key, role))
-            turn.say(f"The {role} area.")
-        return open_
+    COMMANDS = tuple(Command(name, opener(role), requires=role)
+                     for name, role in PRIVILEGED.items())
 
 
 class Book:
@@ -495,7 +501,8 @@ def test_valid_taps_alone_walk_into_the_next_cycle() -> None:
 def test_no_command_exists_outside_the_reviewed_list(content: Content) -> None:
     # Core commands are open to every consented user; only a feature's Command(requires=...)
     # is role-checked. So a privileged core command must not slip in: adding one fails here.
-    commands = sorted(n[4:] for n in dir(Turn) if n.startswith("cmd_"))
+    assert [c.name for c in PERSONAL_COMMANDS if c.requires is not None] == []
+    commands = sorted(c.name for c in PERSONAL_COMMANDS)
     assert commands == sorted(ALLOWED_COMMANDS)
     documented = content.text("help", "en")
     assert [c for c in ALLOWED_COMMANDS if c != "start" and f"/{c}" not in documented] == []
@@ -507,5 +514,5 @@ def test_privileged_commands_are_refused_without_the_role() -> None:
     for user in (0, 1):
         for name in PRIVILEGED:
             fuzzer.send(Event(USERS[user], text=f"/{name}", update_id=next(fuzzer.ids)))
-    (vault,) = fuzzer.engine.features
+    (vault,) = [f for f in fuzzer.engine.features if isinstance(f, Vault)]
     assert isinstance(vault, Vault) and vault.opened == [(USERS[1], "manager")]

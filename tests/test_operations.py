@@ -27,8 +27,8 @@ from test_telegram_process import db_rows, env_for, free_port, stop_bot
 from bot.channels.telegram import health
 from bot.channels.telegram.redaction import TokenFilter
 from bot.cli import main
-from bot.engine.events import UserKey
-from bot.engine.records import Answer, Commit, UserRecord
+from bot.engine.core.events import UserKey
+from bot.engine.core.records import Answer, Commit, UserRecord
 from bot.logging_setup import JsonFormatter
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore

@@ -14,8 +14,8 @@ import pytest
 from coordinator_world import ADMIN, Chat, World, invite_code
 
 from bot.definitions.model import Content
-from bot.engine.directory import commit_ops
-from bot.engine.directory_ops import GrantRole, RevokeRole, SetMemberRole
+from bot.engine.ports.directory import commit_ops
+from bot.engine.ports.directory_ops import GrantRole, RevokeRole, SetMemberRole
 
 REFUSED = "only available to coordinators or managers"
 NOT_FOR_YOU = "not for you"

@@ -11,8 +11,8 @@ from test_engine import Chat, onboard
 from bot.definitions.loader import load_content
 from bot.definitions.model import Content
 from bot.engine.engine import Engine
+from bot.engine.memory.store import MemoryStore
 from bot.engine.messages import REQUIRED_MESSAGES
-from bot.engine.store import MemoryStore
 
 PROJECT = Path(__file__).resolve().parent.parent
 

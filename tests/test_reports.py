@@ -6,9 +6,9 @@ import pytest
 from test_engine import Chat, onboard
 
 from bot.definitions.model import Content
-from bot.engine.charts import MemoryCharts
 from bot.engine.engine import Engine
-from bot.engine.store import MemoryStore
+from bot.engine.memory.charts import MemoryCharts
+from bot.engine.memory.store import MemoryStore
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

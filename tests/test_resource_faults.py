@@ -29,9 +29,9 @@ from test_telegram_process import env_for
 from bot.channels.telegram.inbox import Inbox
 from bot.channels.telegram.translate import read_update
 from bot.definitions.model import Content
+from bot.engine.core.events import Event, Response, UserKey
 from bot.engine.engine import Engine
-from bot.engine.events import Event, Response, UserKey
-from bot.engine.store import StoreUnavailable
+from bot.engine.ports.store import StoreUnavailable
 from bot.storage.sqlite_store import BUSY_TIMEOUT_MS, SQLiteStore
 
 PROJECT = Path(__file__).resolve().parent.parent

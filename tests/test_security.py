@@ -35,8 +35,8 @@ import bot.storage.directory_store as directory_store
 import bot.storage.sqlite_store as sqlite_store
 import bot.storage.team_view_store as team_view_store
 from bot.definitions.model import Content
-from bot.engine.directory import commit_ops
-from bot.engine.directory_ops import GrantRole
+from bot.engine.ports.directory import commit_ops
+from bot.engine.ports.directory_ops import GrantRole
 from bot.exports import ExportError, export_responses, safe_path
 
 PROJECT = Path(__file__).resolve().parent.parent

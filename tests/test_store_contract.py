@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.events import UserKey
-from bot.engine.records import Answer, Commit, Position, UserRecord
-from bot.engine.store import MemoryStore, Store
+from bot.engine.core.events import UserKey
+from bot.engine.core.records import Answer, Commit, Position, UserRecord
+from bot.engine.memory.store import MemoryStore
+from bot.engine.ports.store import Store
 from bot.storage.sqlite_store import SQLiteStore
 
 ALICE = UserKey("telegram", "101")

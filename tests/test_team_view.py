@@ -15,14 +15,20 @@ import yaml
 from coordinator_world import ADMIN, Chat, World, invite_code
 
 from bot.definitions.model import Content
-from bot.engine.charts import Axis, Chart, MemoryCharts, TeamLegend
-from bot.engine.digests import due_digests, parse_on
-from bot.engine.directory import Rejected, TeamActivity, commit_ops
-from bot.engine.directory_ops import GrantRole, SetMemberRole
-from bot.engine.events import UserKey
-from bot.engine.records import Answer, Commit
-from bot.engine.team_view import TeamFigures, middle_half, rounded_level, team_figures
-from bot.engine.team_words import TEAM_VIEW_MESSAGES
+from bot.engine.core.events import UserKey
+from bot.engine.core.records import Answer, Commit
+from bot.engine.features.team_view.digests import due_digests, parse_on
+from bot.engine.features.team_view.figures import (
+    TeamFigures,
+    middle_half,
+    rounded_level,
+    team_figures,
+)
+from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
+from bot.engine.memory.charts import MemoryCharts
+from bot.engine.ports.charts import Axis, Chart, TeamLegend
+from bot.engine.ports.directory import Rejected, TeamActivity, commit_ops
+from bot.engine.ports.directory_ops import GrantRole, SetMemberRole
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 

@@ -11,12 +11,15 @@ import pytest
 from coordinator_world import ADMIN, World, ccbot, invite_code
 
 from bot.definitions.model import Content
-from bot.engine.directory import commit_ops
-from bot.engine.directory_ops import GrantRole
-from bot.engine.events import UserKey
-from bot.engine.records import Op
-from bot.engine.roles import AdminsError, menu_for, parse_admins
-from bot.engine.teams import DAY, appoint, find_team, rotate_invite
+from bot.engine.core import commands
+from bot.engine.core.events import UserKey
+from bot.engine.core.records import Op
+from bot.engine.core.roles import AdminsError, parse_admins
+from bot.engine.features.personal import PERSONAL_COMMANDS
+from bot.engine.features.teams.feature import DAY, appoint, find_team, rotate_invite
+from bot.engine.messages import ALL_COMMANDS
+from bot.engine.ports.directory import commit_ops
+from bot.engine.ports.directory_ops import GrantRole
 
 REFUSED = "only available to coordinators or managers"
 
@@ -326,6 +329,12 @@ def test_admins_come_from_the_environment() -> None:
         parse_admins("12,@bob")
 
 
+def menu_for(roles: frozenset[str]) -> list[tuple[str, str]]:
+    """The coordinator features' part of the menu a holder of `roles` sees."""
+    personal = {c.name for c in PERSONAL_COMMANDS}
+    return [(c, m) for c, m in commands.menu_for(ALL_COMMANDS, roles) if c not in personal]
+
+
 def test_each_role_has_its_own_menu() -> None:
     member = [c for c, _ in menu_for(frozenset())]
     manager = [c for c, _ in menu_for(frozenset({"manager"}))]
@@ -338,8 +347,8 @@ def test_each_role_has_its_own_menu() -> None:
 
 
 def test_every_menu_entry_is_a_command(world: World) -> None:
-    commands = set(world.engine.commands)
-    assert {c for c, _ in menu_for(frozenset({"admin"}))} == commands
+    names = set(world.engine.commands) - {c.name for c in PERSONAL_COMMANDS}
+    assert {c for c, _ in menu_for(frozenset({"admin"}))} == names
     for _, message in menu_for(frozenset({"admin"})):
         assert len(world.content.text(message, "en")) <= 256
 
@@ -427,11 +436,12 @@ def test_every_rejection_names_a_required_message() -> None:
 def test_coordinator_messages_are_used_short_and_declared(content: Content) -> None:
     import yaml
 
-    from bot.engine.broadcasts import BROADCAST_MESSAGES
-    from bot.engine.roles import MENU_MESSAGES
-    from bot.engine.teams import TEAMS_MESSAGES
+    from bot.engine.core.commands import menu_messages
+    from bot.engine.features.broadcasts.feature import BROADCAST_MESSAGES
+    from bot.engine.features.teams.feature import TEAMS_MESSAGES
 
-    declared = set(TEAMS_MESSAGES + BROADCAST_MESSAGES + MENU_MESSAGES)
+    menu = menu_messages(c for c in ALL_COMMANDS if c not in PERSONAL_COMMANDS)
+    declared = set(TEAMS_MESSAGES + BROADCAST_MESSAGES + menu)
     source = "\n".join(p.read_text("utf-8") for p in ENGINE.rglob("*.py"))
     # Every declared id is used somewhere other than in the tuple declaring it.
     used = re.sub(r"_MESSAGES: tuple\[str, \.\.\.\] = \(.*?\n\)", "", source, flags=re.DOTALL)

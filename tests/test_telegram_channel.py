@@ -25,8 +25,8 @@ from bot.channels.telegram.poller import poll
 from bot.channels.telegram.sender import RetryPolicy
 from bot.channels.telegram.webhook import SECRET_HEADER, listen
 from bot.definitions.model import Content
+from bot.engine.core.events import Event, Response
 from bot.engine.engine import Engine
-from bot.engine.events import Event, Response
 from bot.storage.sqlite_store import SQLiteStore
 
 USER = 501_234_567

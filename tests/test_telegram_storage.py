@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot.channels.telegram.inbox import Inbox
 from bot.definitions.model import Content
+from bot.engine.core.events import Attachment, Choice, Event, Reply, UserKey
+from bot.engine.core.records import Commit
 from bot.engine.engine import Engine
-from bot.engine.events import Attachment, Choice, Event, Reply, UserKey
-from bot.engine.records import Commit
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 
 ALICE = UserKey("telegram", "42")

@@ -21,7 +21,7 @@ from bot.channels.telegram.translate import (
     split_text,
 )
 from bot.definitions.model import Content
-from bot.engine.events import Attachment, Choice, Event, Reply, UserKey
+from bot.engine.core.events import Attachment, Choice, Event, Reply, UserKey
 
 BOT = "ccbot_test_bot"
 ALICE = {"id": 42, "is_bot": False, "first_name": "Alice", "language_code": "fr-CA"}
@@ -217,9 +217,9 @@ def test_every_menu_command_is_described_in_the_shipped_content(content: Content
 
 
 def test_menu_commands_are_handled_by_the_engine(content: Content) -> None:
-    from bot.engine.conversation import Turn
+    from bot.engine.features.personal import PERSONAL_COMMANDS
 
-    assert all(hasattr(Turn, f"cmd_{name}") for name in MENU)
+    assert set(MENU) <= {c.name for c in PERSONAL_COMMANDS}
 
 
 @pytest.mark.parametrize("update", [

@@ -9,7 +9,7 @@ from transcript_runner import all_transcripts, load, replay_console, replay_engi
 
 from bot.definitions.model import Content
 from bot.engine.engine import Engine
-from bot.engine.store import MemoryStore
+from bot.engine.memory.store import MemoryStore
 from bot.storage.sqlite_store import SQLiteStore
 
 TRANSCRIPTS = all_transcripts()

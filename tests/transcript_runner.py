@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from bot.engine.core.events import Choice, Event, UserKey
 from bot.engine.engine import Engine
-from bot.engine.events import Choice, Event, UserKey
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 PROJECT = Path(__file__).parent.parent

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from bot.engine.core.events import Attachment, Choice, Event, Reply, Response, UserKey
 from bot.engine.engine import Engine
-from bot.engine.events import Attachment, Choice, Event, Reply, Response, UserKey
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from matplotlib.patches import Patch, Polygon, Wedge
 from matplotlib.text import Text
 
 from bot.charts import style
-from bot.engine.charts import HIGHEST_LEVEL, Axis, Series, group_runs
+from bot.engine.ports.charts import HIGHEST_LEVEL, Axis, Series, group_runs
 
 # Drawn on plain x/y axes rather than a polar projection: polar lines between spokes curve
 # into arcs, and the labels need placing by hand anyway.

@@ -7,7 +7,7 @@ import math
 from matplotlib.figure import Figure
 
 from bot.charts import style
-from bot.engine.charts import HIGHEST_LEVEL, LOWEST_LEVEL
+from bot.engine.ports.charts import HIGHEST_LEVEL, LOWEST_LEVEL
 
 # Levels are whole numbers, so strands often share a value: nudging each strand sideways
 # keeps every marker visible instead of stacking them.

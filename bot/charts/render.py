@@ -11,7 +11,7 @@ from bot.charts import style
 from bot.charts.profile import draw_profile
 from bot.charts.progress import draw_progress
 from bot.charts.team import draw_team
-from bot.engine.charts import (
+from bot.engine.ports.charts import (
     Axis,
     Chart,
     ChartError,

@@ -8,7 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from bot.charts import style
-from bot.engine.charts import HIGHEST_LEVEL, Axis, TeamLegend, group_runs
+from bot.engine.ports.charts import HIGHEST_LEVEL, Axis, TeamLegend, group_runs
 
 BAR_HEIGHT = 0.62
 STRAND_GAP = 0.35  # extra space between one strand's last bar and the next heading

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.engine.broadcasts import BroadcastsFeature
-from bot.engine.directory import Directory
-from bot.engine.features import Feature
-from bot.engine.roles import DirectoryRoles
-from bot.engine.team_feature import TeamViewFeature
-from bot.engine.teams import TeamsFeature
+from bot.engine.core.feature_api import Feature
+from bot.engine.core.roles import DirectoryRoles
+from bot.engine.features.broadcasts.feature import BroadcastsFeature
+from bot.engine.features.team_view.feature import TeamViewFeature
+from bot.engine.features.teams.feature import TeamsFeature
+from bot.engine.ports.directory import Directory
 
 
 def coordination(directory: Directory, admins: frozenset[str] = frozenset(),

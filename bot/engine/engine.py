@@ -5,52 +5,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
 
 from bot.definitions.model import DEFAULT_LOCALE, Content
-from bot.engine.charts import ChartRenderer
-from bot.engine.conversation import Turn
-from bot.engine.events import Event, Response, UserKey, without_surrogates
-from bot.engine.features import Command, Feature
-from bot.engine.machines import DialogueMachine, build_machines
-from bot.engine.records import Commit
-from bot.engine.store import Store
+from bot.engine.core.commands import Command
+from bot.engine.core.events import Event, Response, without_surrogates
+from bot.engine.core.feature_api import Feature
+from bot.engine.core.machines import DialogueMachine, build_machines
+from bot.engine.core.records import Commit
+from bot.engine.core.roles import NoRoles, RoleBook, Roles
+from bot.engine.core.turn import Turn
+from bot.engine.features.personal import personal_features
+from bot.engine.ports.charts import ChartRenderer
+from bot.engine.ports.store import Store
 
 log = logging.getLogger(__name__)
 
 REQUIRED_DIALOGUES = ("onboarding", "cycle")
-# Each role includes the powers of those before it.
-ROLE_ORDER = ("member", "manager", "coordinator", "admin")
-
-
-class RoleBook(Protocol):
-    """Who holds which role; the engine asks before every privileged action."""
-
-    def roles(self, key: UserKey) -> frozenset[str]:
-        """The roles the user holds (members hold none)."""
-        ...
-
-
-class NoRoles:
-    """A RoleBook where nobody holds a role."""
-
-    def roles(self, key: UserKey) -> frozenset[str]:
-        return frozenset()
-
-
-class Roles:
-    """Role checks over a RoleBook, with the rank order applied."""
-
-    def __init__(self, book: RoleBook) -> None:
-        self.book = book
-
-    def has(self, key: UserKey, role: str) -> bool:
-        """True when the user holds `role` or one ranked above it."""
-        if role == "member":
-            return True
-        wanted = ROLE_ORDER.index(role)
-        return any(r in ROLE_ORDER and ROLE_ORDER.index(r) >= wanted
-                   for r in self.book.roles(key))
 
 
 class Engine:
@@ -62,15 +32,16 @@ class Engine:
         self.content, self.machines = self._prepared(content)
         self.store = store
         self.clock = clock
-        self.features = tuple(features)
+        # Everyone's features first: their commands lead the menus, in declaration order.
+        self.features = (*personal_features(), *features)
         self.charts = charts
         self.roles = Roles(roles or NoRoles())
-        self.commands: dict[str, Command] = {}
+        self.commands: dict[str, tuple[Feature, Command]] = {}
         for feature in self.features:
-            for command in feature.commands():
+            for command in feature.COMMANDS:
                 if command.name in self.commands:
-                    raise ValueError(f"command /{command.name} is added by two features")
-                self.commands[command.name] = command
+                    raise ValueError(f"command /{command.name} is declared by two features")
+                self.commands[command.name] = (feature, command)
 
     @staticmethod
     def _prepared(content: Content) -> tuple[Content, dict[str, DialogueMachine]]:
@@ -84,6 +55,10 @@ class Engine:
         """Swap in new, already validated content; users on removed steps are moved next turn."""
         # Both are built before either is replaced, so no turn ever sees a mix of old and new.
         self.content, self.machines = self._prepared(content)
+
+    def command_list(self) -> list[Command]:
+        """Every command, in declaration order (menus and /help are derived from it)."""
+        return [command for _, command in self.commands.values()]
 
     def feature_for(self, value: str) -> Feature | None:
         """The feature owning an awaiting state or button data, if any."""

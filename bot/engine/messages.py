@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from bot.engine.broadcasts import BROADCAST_MESSAGES
-from bot.engine.roles import MENU_MESSAGES
-from bot.engine.team_words import TEAM_VIEW_MESSAGES
-from bot.engine.teams import TEAMS_MESSAGES
+from bot.engine.core.commands import menu_messages
+from bot.engine.features.broadcasts.feature import BROADCAST_MESSAGES, BroadcastsFeature
+from bot.engine.features.personal import PERSONAL_COMMANDS
+from bot.engine.features.team_view.feature import TeamViewFeature
+from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
+from bot.engine.features.teams.feature import TEAMS_MESSAGES, TeamsFeature
+
+# Every command the engine can have, in declaration order; their menu texts are required.
+ALL_COMMANDS = (*PERSONAL_COMMANDS, *TeamsFeature.COMMANDS, *BroadcastsFeature.COMMANDS,
+                *TeamViewFeature.COMMANDS)
 
 REQUIRED_MESSAGES: tuple[str, ...] = (
     "cancelled",
@@ -84,5 +90,6 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
 )
 
 # The coordinator features' messages (content/messages/teams.yaml, broadcasts.yaml and
-# team_view.yaml).
-REQUIRED_MESSAGES += TEAMS_MESSAGES + BROADCAST_MESSAGES + MENU_MESSAGES + TEAM_VIEW_MESSAGES
+# team_view.yaml), and every command's menu text.
+REQUIRED_MESSAGES += (TEAMS_MESSAGES + BROADCAST_MESSAGES + TEAM_VIEW_MESSAGES
+                      + menu_messages(ALL_COMMANDS))

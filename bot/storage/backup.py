@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 from bot.storage.sqlite_store import BUSY_TIMEOUT_MS, explain
 
 # The whole copy in one step, inside one read transaction. In WAL mode a reader never holds

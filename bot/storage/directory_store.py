@@ -6,8 +6,11 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.engine import directory_ops as ops
-from bot.engine.directory import (
+from bot.engine.core.events import UserKey
+from bot.engine.core.pseudonyms import new_secret_op
+from bot.engine.core.records import Op
+from bot.engine.ports import directory_ops as ops
+from bot.engine.ports.directory import (
     BLOCKED,
     EVERYONE,
     FAILED,
@@ -31,10 +34,7 @@ from bot.engine.directory import (
     parse_key,
     split_audience,
 )
-from bot.engine.events import UserKey
-from bot.engine.pseudonyms import new_secret_op
-from bot.engine.records import Op
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 from bot.storage import schema_teams, team_view_store
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads

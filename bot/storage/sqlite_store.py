@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.engine.events import Attachment, Choice, Reply, UserKey
-from bot.engine.records import Answer, Commit, Op, Position, UserRecord
-from bot.engine.store import StoreError, StoreUnavailable
+from bot.engine.core.events import Attachment, Choice, Reply, UserKey
+from bot.engine.core.records import Answer, Commit, Op, Position, UserRecord
+from bot.engine.ports.store import StoreError, StoreUnavailable
 from bot.storage.schema import migrations
 
 BUSY_TIMEOUT_MS = 5000

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 from bot.storage.backup import read_only_uri
 from bot.storage.sqlite_store import BUSY_TIMEOUT_MS, explain
 

@@ -26,11 +26,11 @@ from bot.channels.telegram.menus import RoleMenus, publish_defaults
 from bot.channels.telegram.pacing import Limits, Pacing
 from bot.channels.telegram.periodic import Periodic
 from bot.channels.telegram.reloading import Reloading
-from bot.engine.directory import commit_ops
-from bot.engine.directory_ops import SetSetting
+from bot.engine.core.events import UserKey
 from bot.engine.engine import Engine
-from bot.engine.events import UserKey
-from bot.engine.teams import TeamsFeature
+from bot.engine.features.teams.feature import TeamsFeature
+from bot.engine.ports.directory import commit_ops
+from bot.engine.ports.directory_ops import SetSetting
 from bot.storage.directory_store import SQLiteDirectory
 from bot.storage.sqlite_store import SQLiteStore
 

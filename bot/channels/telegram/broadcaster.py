@@ -40,10 +40,10 @@ from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.progress import ProgressMessages
 from bot.channels.telegram.sender import RetryPolicy, retry_seconds, send_part
 from bot.channels.telegram.translate import CHANNEL, render
-from bot.engine.broadcast_views import render_broadcast
-from bot.engine.directory import Broadcast, Delivery
-from bot.engine.events import Reply
-from bot.engine.store import StoreError
+from bot.engine.core.events import Reply
+from bot.engine.features.broadcasts.views import render_broadcast
+from bot.engine.ports.directory import Broadcast, Delivery
+from bot.engine.ports.store import StoreError
 from bot.storage.directory_store import SQLiteDirectory
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.scheduler import ChatScheduler
 from bot.channels.telegram.sender import RetryPolicy, Sender
 from bot.channels.telegram.translate import CHANNEL, Incoming, answered, read_update
+from bot.engine.core.events import Event, Reply, Response, UserKey
 from bot.engine.engine import Engine
-from bot.engine.events import Event, Reply, Response, UserKey
-from bot.engine.store import StoreError, StoreUnavailable
+from bot.engine.ports.store import StoreError, StoreUnavailable
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 
 log = logging.getLogger(__name__)

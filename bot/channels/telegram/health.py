@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 from bot.storage.sqlite_store import SQLiteStore
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.telegram.translate import CHANNEL, address
-from bot.engine.events import Reply, UserKey
+from bot.engine.core.events import Reply, UserKey
 from bot.storage.sqlite_store import SQLiteStore, queue_replies
 
 _ADD = (

@@ -33,11 +33,11 @@ from bot.channels.telegram.commands import menu
 from bot.channels.telegram.sender import chat_id_of
 from bot.channels.telegram.translate import CHANNEL
 from bot.definitions.model import DEFAULT_LOCALE
-from bot.engine.directory import commit_ops, parse_key
-from bot.engine.directory_ops import SetSetting
+from bot.engine.core.events import UserKey
+from bot.engine.core.roles import DirectoryRoles
 from bot.engine.engine import Engine
-from bot.engine.events import UserKey
-from bot.engine.roles import DirectoryRoles, menu_for
+from bot.engine.ports.directory import commit_ops, parse_key
+from bot.engine.ports.directory_ops import SetSetting
 from bot.storage.sqlite_store import SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -51,24 +51,9 @@ _CHANGES_OTHERS = frozenset({"coordinator", "admin"})
 Entries = tuple[tuple[str, str], ...]
 
 
-def role_entries(engine: Engine, roles: frozenset[str], locale: str) -> list[tuple[str, str]]:
-    """(command, description) pairs `menu_for(roles)` adds, for commands the engine has."""
-    found = []
-    for command, message in menu_for(roles):
-        text = engine.content.messages.get(message)
-        if command in engine.commands and text is not None:
-            found.append((command, text.get(locale)[:256]))
-    return found
-
-
 def default_menus(engine: Engine) -> dict[str, list[tuple[str, str]]]:
-    """The default menu per language: core commands, then the member ones."""
-    extra = [c.name for c in engine.commands.values() if c.requires is None]
-    menus = menu(engine.content, extra)
-    for locale, entries in menus.items():
-        names = {name for name, _ in entries}
-        entries.extend(e for e in role_entries(engine, frozenset(), locale) if e[0] not in names)
-    return menus
+    """The default menu per language: the commands everyone may use."""
+    return menu(engine.content, engine.command_list())
 
 
 async def publish_defaults(bot: Bot, engine: Engine) -> dict[str, list[tuple[str, str]]]:
@@ -110,10 +95,8 @@ class RoleMenus:
             return None
         record = self.store.load_user(user)
         locale = self.engine.pick_locale(record.locale if record else None)
-        core = self.defaults.get(locale) or self.defaults.get(DEFAULT_LOCALE) or []
-        names = {name for name, _ in core}
-        return (*core, *(e for e in role_entries(self.engine, roles, locale)
-                         if e[0] not in names))
+        menus = menu(self.engine.content, self.engine.command_list(), roles)
+        return tuple(menus.get(locale) or menus[DEFAULT_LOCALE])
 
     def holders(self) -> set[str]:
         """Telegram users who hold a role now (granted, CCBOT_ADMINS, or managing a team) and

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from bot.channels.telegram.broadcaster import BroadcastSender
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.menus import RoleMenus
-from bot.engine.digests import due_digests
-from bot.engine.roles import DirectoryRoles
-from bot.engine.schedules import run_due
+from bot.engine.core.roles import DirectoryRoles
+from bot.engine.features.broadcasts.schedules import run_due
+from bot.engine.features.team_view.digests import due_digests
 from bot.storage.directory_store import SQLiteDirectory
 from bot.storage.sqlite_store import SQLiteStore
 

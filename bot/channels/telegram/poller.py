@@ -13,7 +13,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.sender import retry_seconds
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.sender import chat_id_of, retry_seconds
 from bot.channels.telegram.translate import escape
-from bot.engine.broadcast_views import progress_text, report_text
-from bot.engine.directory import Broadcast, parse_key
-from bot.engine.store import StoreError
+from bot.engine.features.broadcasts.views import progress_text, report_text
+from bot.engine.ports.directory import Broadcast, parse_key
+from bot.engine.ports.store import StoreError
 from bot.storage.directory_store import SQLiteDirectory
 
 log = logging.getLogger(__name__)

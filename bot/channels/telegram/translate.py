@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.engine.events import MAX_CHOICE_ID_BYTES, Attachment, Choice, Event, Reply, UserKey
+from bot.engine.core.events import MAX_CHOICE_ID_BYTES, Attachment, Choice, Event, Reply, UserKey
 
 CHANNEL = "telegram"
 # Telegram allows 4,096 characters of text and 1,024 of caption. We measure the escaped HTML in

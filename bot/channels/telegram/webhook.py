@@ -17,7 +17,7 @@ from bot.channels.telegram import health
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.config import WebhookConfig
 from bot.channels.telegram.poller import ALLOWED_UPDATES
-from bot.engine.store import StoreError
+from bot.engine.ports.store import StoreError
 
 log = logging.getLogger(__name__)
 

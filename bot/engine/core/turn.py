@@ -1,0 +1,349 @@
+"""One event's worth of conversation: read the user's place, act, and say what comes next.
+
+The Turn dispatches: commands to the feature that declared them, buttons and typed answers to
+the awaiting feature or to dialogue stepping (dialogue_steps.py), and renders what to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.definitions.model import Content, Question
+from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
+from bot.engine.core.events import Attachment, Choice, Event, Reply, Response
+from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
+from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
+from bot.engine.core.texts import prompt_with_evidence
+from bot.engine.core.typed import normalise, typed_choice, typed_level
+from bot.engine.ports.charts import Chart, ChartRenderer
+from bot.engine.ports.store import Store
+
+if TYPE_CHECKING:
+    from bot.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+# Messages longer than this are not read as answers or commands (a pasted document, a flood).
+MAX_TEXT_CHARS = 10_000
+
+_CHOICE = re.compile(r"^t(\d+):([A-Za-z0-9_.\-]+)$")
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+class Turn:
+    """The work for one event: a mutable scratchpad that ends as a Response and a Commit."""
+
+    def __init__(self, engine: Engine, event: Event, record: UserRecord | None, now: float):
+        self.engine = engine
+        # Content and machines are read once, so a reload between turns never splits a turn.
+        self.content: Content = engine.content
+        self.machines: dict[str, DialogueMachine] = engine.machines
+        self.event = event
+        self.now = now
+        self.record = record
+        self.replies: list[Reply] = []
+        self.answers: list[Answer] = []
+        self.forget = False
+        self.chosen: str | None = None
+        self.stale = False
+        self.show_current = False
+        self.refused: list[str] = []
+        self.ops: list[Op] = []
+        self.steps = DialogueSteps(self)
+
+    # ------------------------------------------------------------------ the feature API
+    @property
+    def locale(self) -> str:
+        if self.record is not None:
+            return self.record.locale
+        return self.engine.pick_locale(self.event.locale)
+
+    @property
+    def user(self) -> UserRecord:
+        assert self.record is not None, "a user record exists past first contact"
+        return self.record
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def charts(self) -> ChartRenderer | None:
+        return self.engine.charts
+
+    def t(self, message_id: str, **values: object) -> str:
+        return self.content.text(message_id, self.locale, **values)
+
+    def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
+        self.replies.append(Reply(text, choices))
+
+    def choice(self, option: str, label: str) -> Choice:
+        return Choice(f"t{self.user.turn}:{option}", label)
+
+    def set_position(self, position: Position) -> None:
+        self.steps.set_position(position)
+
+    def has_role(self, role: str) -> bool:
+        return self.engine.roles.has(self.user.key, role)
+
+    def refuse(self, what: str) -> None:
+        self.refused.append(what)
+        self.say(self.t("refused"))
+        self.show_current = True
+
+    def attach_chart(self, draw: Callable[[ChartRenderer], Chart], name: str) -> None:
+        if self.engine.charts is None:
+            return
+        try:
+            chart = draw(self.engine.charts)
+        except Exception:  # a chart is a bonus: never lose the answer over it
+            log.exception("%s chart for %s could not be drawn; sending the words only", name,
+                          self.user.key)
+            return
+        image = Attachment(f"{name}.png", chart.png, "image/png", chart.caption)
+        self.replies.append(Reply(chart.caption, image=image))
+
+    def use_start_payload(self, payload: str) -> bool:
+        return any(f.start_payload(self, payload) for f in self.engine.features)
+
+    def strand_title(self, strand_id: str) -> str:
+        strand = self.content.strand(strand_id)
+        return strand.title.get(self.locale) if strand else strand_id
+
+    def level_label(self, question_id: str, level: int) -> str:
+        question = self.content.questions.get(question_id)
+        scale = self.content.scales.get(question.scale) if question else None
+        found = scale.level(level) if scale else None
+        return found.label.get(self.locale) if found else str(level)
+
+    def prompt_text(self, question: Question, prompt: str) -> str:
+        return prompt_with_evidence(self.content, question, prompt, self.locale)
+
+    # ------------------------------------------------------------------ entry
+    def signature(self) -> tuple[object, ...]:
+        if self.record is None:
+            return ()
+        pos = self.steps.position()
+        return (self.record.active, pos and pos.state, pos and pos.cycle, self.record.awaiting)
+
+    def run(self) -> Response:
+        before = self.signature()
+        if self.record is None:
+            self.first_contact()
+        else:
+            self.record = replace(self.record, last_seen=self.now)
+            self.repair()
+            self.dispatch()
+        if self.record is not None and not self.forget:
+            if self.signature() != before:
+                self.record = replace(self.record, turn=self.record.turn + 1)
+            if self.show_current:
+                self.render_current()
+        return Response(tuple(self.replies), chosen=self.chosen, stale_choice=self.stale)
+
+    def repair(self) -> None:
+        """Move the user off steps a content reload removed, to the nearest valid one."""
+        moved = False
+        kept: list[Position] = []
+        for pos in self.user.positions:
+            machine = self.machines.get(pos.dialogue)
+            if machine is None:
+                moved = moved or pos.dialogue == self.user.active
+                continue
+            start_ok = pos.pass_start is None or machine.dialogue.step(pos.pass_start) is not None
+            if machine.has_state(pos.state) and start_ok:
+                kept.append(pos)
+                continue
+            kept.append(self.nearest(machine, pos))
+            moved = True
+        if not moved:
+            return
+        active = self.user.active if self.user.active in self.machines else None
+        self.record = replace(self.user, positions=tuple(kept), active=active, awaiting=None)
+        self.say(self.t("reload.moved"))
+
+    def nearest(self, machine: DialogueMachine, pos: Position) -> Position:
+        """The closest surviving step: the same step, its strand's entry, or the start."""
+        dialogue = machine.dialogue
+        step = dialogue.step(step_of(pos.state))
+        if step is not None and step.kind == "ask" and pos.pending_level is not None and step.ask:
+            # The note step is gone but the answer was given: keep it and move on.
+            self.steps.record_answer(pos, step.ask, pos.pending_level, None)
+            step = dialogue.step(step.next or "") or step
+        if step is None:
+            strand = step_of(pos.state).split(".")[0]
+            entry = dict(dialogue.entry_points).get(strand)
+            step = dialogue.step(entry or "") or dialogue.step(dialogue.start)
+        state = step.id if step is not None else dialogue.start
+        start = pos.pass_start if pos.pass_start and dialogue.step(pos.pass_start) else state
+        return replace(pos, state=state, pass_start=start, pending_level=None)
+
+    def dispatch(self) -> None:
+        event = self.event
+        if event.unsupported:
+            self.say(self.t("hint.unsupported"))
+            self.show_current = True
+        elif event.choice is not None:
+            self.on_choice(event.choice)
+        else:
+            text = event.text.strip()
+            if len(text) > MAX_TEXT_CHARS and not self.steps.at_note():
+                self.say(self.t("hint.too_long", limit=MAX_NOTE_CHARS))
+                self.show_current = True
+            elif text.startswith("/"):
+                self.on_command(text)
+            else:
+                self.on_text(text)
+
+    def first_contact(self) -> None:
+        command = _COMMAND.match(self.event.text.strip())
+        name = command.group(1).lower() if command else ""
+        if name in ("forget", "mydata"):
+            self.say(self.t("privacy.nothing_stored"))
+            return
+        payload = (command.group(2) or "").strip() if command and name == "start" else ""
+        self.record = UserRecord(
+            key=self.event.user, locale=self.engine.pick_locale(self.event.locale),
+            created_at=self.now, last_seen=self.now, start_payload=payload[:64] or None,
+            # Button ids carry the turn. Counting from the clock (ms) rather than 0 keeps a button
+            # left in the chat from a forgotten or declined record from matching a new question.
+            turn=int(self.now * 1000),
+        )
+        dialogue = self.content.dialogues[ONBOARDING]
+        self.set_position(Position(ONBOARDING, dialogue.start))
+        if name == "help":
+            self.say(self.t("help"))
+        self.show_current = True
+
+    # ------------------------------------------------------------------ commands
+    def on_command(self, text: str) -> None:
+        match = _COMMAND.match(text)
+        name = match.group(1).lower() if match else ""
+        found = self.engine.commands.get(name)
+        if match is None or found is None:
+            shown = text.split()[0][:40] if match is None else "/" + name[:40]
+            self.say(self.t("hint.unknown_command", command=shown))
+            self.show_current = True
+            return
+        feature, command = found
+        if not self.user.consent and not command.before_consent:
+            self.say(self.t("onboarding.first"))
+            self.show_current = True
+            return
+        if command.requires and not self.has_role(command.requires):
+            self.refuse(f"/{name}")
+            return
+        self.record = replace(self.user, awaiting=None)
+        command.handler(feature, self, (match.group(2) or "").strip())
+
+    # ------------------------------------------------------------------ choices and text
+    def on_choice(self, data: str) -> None:
+        feature = self.engine.feature_for(data)
+        if feature is not None and self.user.consent and feature.button(self, data):
+            return
+        match = _CHOICE.match(data)
+        valid = {c.id: c for c in self.current_choices()}
+        # Membership first: int() of a forged 5,000-digit turn number raises ValueError.
+        if match is None or data not in valid or int(match.group(1)) != self.user.turn:
+            self.stale = True
+            self.say(self.t("hint.moved_on"))
+            self.show_current = True
+            return
+        self.chosen = valid[data].label
+        self.act(match.group(2))
+
+    def on_text(self, text: str) -> None:
+        if not text:
+            self.say(self.t("hint.empty"))
+            self.show_current = True
+            return
+        pos = self.steps.position()
+        awaiting = self.user.awaiting
+        feature = self.engine.feature_for(awaiting) if awaiting else None
+        if feature is not None and awaiting is not None and feature.text(self, awaiting, text):
+            self.show_current = True
+            return
+        if awaiting is None and pos is not None and is_note_state(pos.state):
+            # Typing the Skip button's word is the same as tapping it, not a note saying "skip".
+            skipped = normalise(text) == normalise(self.t("note.skip"))
+            self.steps.finish_note(pos, None if skipped else text)
+            self.show_current = True
+            return
+        option = self.typed_option(text)
+        if option is None:
+            self.say(self.t("hint.not_understood"))
+            self.show_current = True
+            return
+        self.act(option)
+
+    def typed_option(self, text: str) -> str | None:
+        pos = self.steps.position()
+        if self.user.awaiting is None and pos is not None:
+            step = self.machines[pos.dialogue].dialogue.step(pos.state)
+            if step is not None and step.kind == "ask" and step.ask:
+                question = self.content.questions[step.ask]
+                level = typed_level(text, self.content.scales[question.scale], self.locale)
+                if level is not None:
+                    return str(level)
+        choice = typed_choice(text, self.current_choices())
+        if choice is not None:
+            return choice.id.split(":", 1)[1]
+        return None
+
+    def act(self, option: str) -> None:
+        """Carry out an option of the current question or confirmation."""
+        awaiting = self.user.awaiting
+        self.show_current = True
+        if awaiting is not None:
+            self.record = replace(self.user, awaiting=None)
+            feature = self.engine.feature_for(awaiting)
+            if feature is not None:
+                feature.act(self, awaiting, option)
+            elif option == "no":
+                self.say(self.t("cancelled"))
+            return
+        pos = self.steps.position()
+        if pos is None:
+            self.steps.ensure_cycle()
+            return
+        kind = self.steps.act(pos, option)
+        if kind is not None:
+            for feature in self.engine.features:
+                if feature.after_summary(self, kind, pos, option):
+                    return
+
+    # ------------------------------------------------------------------ rendering
+    def current_choices(self) -> tuple[Choice, ...]:
+        return self.render_current(emit=False)
+
+    def render_current(self, emit: bool = True) -> tuple[Choice, ...]:
+        """Say the current question (or confirmation) again; return its choices."""
+        text, choices = self.current_prompt()
+        if emit and text:
+            self.say(text, choices)
+        return choices
+
+    def current_prompt(self) -> tuple[str, tuple[Choice, ...]]:
+        awaiting = self.user.awaiting
+        feature = self.engine.feature_for(awaiting) if awaiting else None
+        if feature is not None and awaiting is not None:
+            shown = feature.prompt(self, awaiting)
+            if shown is not None:
+                return shown
+        if awaiting is not None:
+            # No feature offers this step any more (e.g. content changed): drop it.
+            self.record = replace(self.user, awaiting=None)
+        pos = self.steps.position()
+        found = self.steps.step_prompt(pos) if pos is not None else None
+        if isinstance(found, tuple):
+            return found
+        if isinstance(found, str) and pos is not None:
+            for owner in self.engine.features:
+                summary = owner.summary(self, found, pos)
+                if summary is not None:
+                    return summary
+        return self.t("idle"), ()

@@ -1,0 +1,1 @@
+"""Broadcasts and schedules: the wizards, recipients' answers, reports."""

@@ -1,0 +1,1 @@
+"""The guided cycle: its commands, stepping through dialogues, and the cycle summary."""

@@ -1,0 +1,1 @@
+"""Getting started and help: /start and /help."""

@@ -1,0 +1,1 @@
+"""A user's own data: /profile, /progress, /language, /mydata and /forget."""

@@ -1,0 +1,1 @@
+"""The one-minute reflection: /reflect and its summary."""

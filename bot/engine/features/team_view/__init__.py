@@ -1,0 +1,1 @@
+"""The team view: /team, its figures and words, and the weekly digest."""

@@ -1,0 +1,1 @@
+"""Teams, cohorts, invite links and role grants."""

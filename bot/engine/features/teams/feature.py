@@ -1,0 +1,515 @@
+"""Teams, cohorts, invite links and role grants: the actions, and the chat feature over them."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import replace
+
+from bot.engine.core.commands import Command
+from bot.engine.core.events import Choice, UserKey
+from bot.engine.core.feature_api import Feature, TurnApi
+from bot.engine.core.pseudonyms import member_code, secret_of
+from bot.engine.core.records import Op
+from bot.engine.features.broadcasts.schedules import date_text
+from bot.engine.ports.directory import Directory, Invite, Member, Rejected, Team
+from bot.engine.ports.directory_ops import (
+    ConsumeInvite,
+    CreateCohort,
+    CreateInvite,
+    CreateTeam,
+    GrantRole,
+    JoinTeam,
+    LeaveTeam,
+    NewInvite,
+    RevokeInvites,
+    SetCohortTeam,
+    SetMemberRole,
+)
+
+# Short names, so that `/cohort add north riverside` and `--audience team:riverside` need no
+# quoting; Telegram shows them as they are.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+# Deep-link payloads must match [A-Za-z0-9_-]{1,64}; ours start with 'in-' so other features'
+# payloads are left alone. 18 random bytes = 144 bits: unguessable.
+INVITE_PREFIX = "in-"
+ROLE_INVITE_DAYS = 7
+DAY = 86400.0
+MAX_BUTTONS = 40
+
+TEAMS_MESSAGES: tuple[str, ...] = (
+    "teams.bad_name", "teams.exists", "teams.unknown", "teams.none", "teams.created",
+    "teams.newteam_usage", "teams.list_line", "teams.list_title", "teams.members_title",
+    "teams.member_line", "teams.member_manager", "teams.members_empty", "teams.pick",
+    "teams.make_manager", "teams.unmake_manager", "teams.now_manager", "teams.no_longer_manager",
+    "teams.member_gone", "teams.done", "teams.cancel", "teams.invite_link", "teams.invite_limits",
+    "teams.invite_rotated", "teams.invite_revoked", "teams.invite_usage",
+    "teams.invite_invalid", "teams.invite_revoked_error", "teams.invite_expired",
+    "teams.invite_used_up", "teams.joined", "teams.already_member", "teams.role_granted",
+    "teams.already_role", "teams.role_name.coordinator",
+    "teams.role_name.admin", "teams.myteams", "teams.myteams_line", "teams.myteams_none",
+    "teams.leave_none", "teams.leave_pick", "teams.leave_confirm", "teams.left",
+    "teams.not_member", "teams.cohort_usage", "teams.cohort_created", "teams.cohort_exists",
+    "teams.cohort_unknown", "teams.cohort_added", "teams.cohort_removed", "teams.cohort_line",
+    "teams.cohorts_none", "teams.cohort_empty", "teams.makecoordinator", "teams.link_active",
+    "teams.link_closed", "yes", "no",
+)
+
+
+# ---------------------------------------------------------------------- actions (chat and CLI)
+def invite_link(bot_username: str, code: str) -> str:
+    """The deep link that opens the bot with /start <code>."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+def new_invite(kind: str, team_id: int | None, role: str | None, by: str | None, now: float,
+               max_uses: int | None = None, days: float | None = None) -> NewInvite:
+    """A fresh, unguessable invite code."""
+    code = INVITE_PREFIX + secrets.token_urlsafe(18)
+    return NewInvite(code, kind, team_id, role, by, now, max_uses,
+                     now + days * DAY if days else None)
+
+
+def check_name(name: str) -> str:
+    """The name if it is a valid team or cohort name."""
+    if not _NAME.match(name):
+        raise Rejected("teams.bad_name", name=name[:40])
+    return name
+
+
+def create_team(directory: Directory, name: str, by: str | None, now: float,
+                max_uses: int | None = None, days: float | None = None) -> tuple[Op, NewInvite]:
+    """The op creating a team with its first invite."""
+    check_name(name)
+    if directory.team_named(name) is not None:
+        raise Rejected("teams.exists", name=name)
+    invite = new_invite("team", None, None, by, now, max_uses, days)
+    return CreateTeam(name, by, now, invite), invite
+
+
+def find_team(directory: Directory, name: str) -> Team:
+    """The team called `name`."""
+    team = directory.team_named(name.strip())
+    if team is None:
+        names = ", ".join(t.name for t in directory.teams()[:20]) or "-"
+        raise Rejected("teams.unknown", name=name.strip()[:40], teams=names)
+    return team
+
+
+def usable_invite(directory: Directory, team: Team, now: float) -> Invite | None:
+    """The newest invite of the team that still works."""
+    return next((i for i in directory.invites(team.id) if i.problem(now) is None), None)
+
+
+def rotate_invite(team: Team, by: str | None, now: float, max_uses: int | None = None,
+                  days: float | None = None) -> tuple[list[Op], NewInvite]:
+    """Withdraw the team's links and make a new one."""
+    invite = new_invite("team", team.id, None, by, now, max_uses, days)
+    return [RevokeInvites(now, team_id=team.id), CreateInvite(invite)], invite
+
+
+def appoint(directory: Directory, team: Team, user: UserKey, manager: bool,
+            now: float) -> list[Op]:
+    """Make someone a manager of a team (joining it if needed), or a plain member again."""
+    if manager:
+        return [JoinTeam(team.id, str(user), now, role="manager")]
+    if not any(m.user == user for m in directory.members(team.id)):
+        raise Rejected("teams.member_gone", team=team.name)
+    return [SetMemberRole(team.id, str(user), "member")]
+
+
+def create_cohort(directory: Directory, name: str, by: str | None, now: float) -> Op:
+    """The op creating an empty cohort."""
+    check_name(name)
+    if directory.cohort_named(name) is not None:
+        raise Rejected("teams.cohort_exists", name=name)
+    return CreateCohort(name, by, now)
+
+
+def cohort_team(directory: Directory, cohort_name: str, team_name: str,
+                member: bool) -> tuple[Op, str, str]:
+    """The op adding a team to a cohort (or removing it), with both names."""
+    cohort = directory.cohort_named(cohort_name)
+    if cohort is None:
+        names = ", ".join(c.name for c in directory.cohorts()[:20]) or "-"
+        raise Rejected("teams.cohort_unknown", name=cohort_name[:40], cohorts=names)
+    team = find_team(directory, team_name)
+    return SetCohortTeam(cohort.id, team.id, member), cohort.name, team.name
+
+
+def usable(directory: Directory, code: str, now: float) -> Invite:
+    """The invite with this code if it still works; rejects wrong, withdrawn, old, used up."""
+    invite = directory.invite(code)
+    if invite is None:
+        raise Rejected("teams.invite_invalid")
+    problem = invite.problem(now)
+    if problem == "revoked":
+        raise Rejected("teams.invite_revoked_error")
+    if problem == "expired":
+        raise Rejected("teams.invite_expired")
+    if problem == "used_up":
+        raise Rejected("teams.invite_used_up")
+    return invite
+
+
+# ---------------------------------------------------------------------- the chat feature
+class TeamsFeature(Feature):
+    """/newteam, /teams, /members, /invite, /cohort, /makecoordinator, /myteams, /leave.
+
+    Who may do what: coordinators (and admins) create teams and cohorts and appoint managers;
+    a manager sees and manages the invite link and member list of their own teams only; admins
+    make coordinators; everyone may see and leave their own teams.
+    """
+
+    prefix = "tm"
+
+    def __init__(self, directory: Directory, bot_username: str = "ccbot") -> None:
+        self.directory = directory
+        self.bot_username = bot_username
+
+
+    # ------------------------------------------------------------------ helpers
+    def visible_teams(self, turn: TurnApi) -> list[Team]:
+        """Teams whose members and invites the user may manage."""
+        if turn.has_role("coordinator"):
+            return self.directory.teams()
+        managed = {m.team_id for m in self.directory.memberships(turn.user.key)
+                   if m.role == "manager"}
+        return [t for t in self.directory.teams() if t.id in managed]
+
+    def may_manage(self, turn: TurnApi, team: Team) -> bool:
+        return any(t.id == team.id for t in self.visible_teams(turn))
+
+    def link(self, invite: Invite | NewInvite) -> str:
+        return invite_link(self.bot_username, invite.code)
+
+    def await_(self, turn: TurnApi, awaiting: str | None) -> None:
+        turn.record = replace(turn.user, awaiting=awaiting)
+
+    def find(self, turn: TurnApi, name: str) -> Team:
+        """The named team; the 'no such team' answer lists only teams the user may manage."""
+        try:
+            return find_team(self.directory, name)
+        except Rejected as error:
+            error.values["teams"] = ", ".join(t.name for t in self.visible_teams(turn)[:20]) \
+                or "-"
+            raise
+
+    def fail(self, turn: TurnApi, error: Rejected) -> None:
+        turn.say(error.text(turn.content, turn.locale))
+
+    def code(self, user: UserKey) -> str:
+        return member_code(secret_of(self.directory), user)
+
+    # ------------------------------------------------------------------ commands
+    def cmd_newteam(self, turn: TurnApi, arg: str) -> None:
+        if not arg:
+            turn.say(turn.t("teams.newteam_usage"))
+            return
+        try:
+            op, invite = create_team(self.directory, arg, str(turn.user.key), turn.now)
+        except Rejected as error:
+            self.fail(turn, error)
+            return
+        turn.ops.append(op)
+        turn.say(turn.t("teams.created", team=arg, link=self.link(invite)))
+
+    def cmd_teams(self, turn: TurnApi, arg: str) -> None:
+        teams = self.visible_teams(turn)
+        if not teams:
+            turn.say(turn.t("teams.none"))
+            return
+        lines = [turn.t("teams.list_title")]
+        for team in teams:
+            members = self.directory.members(team.id)
+            link = usable_invite(self.directory, team, turn.now)
+            state = turn.t("teams.link_active") if link else turn.t("teams.link_closed")
+            lines.append(turn.t("teams.list_line", team=team.name, members=len(members),
+                                managers=sum(1 for m in members if m.role == "manager"),
+                                link=state))
+        turn.say("\n".join(lines))
+
+    def cmd_members(self, turn: TurnApi, arg: str) -> None:
+        if arg:
+            try:
+                team = self.find(turn, arg)
+            except Rejected as error:
+                self.fail(turn, error)
+                return
+            self.show_members(turn, team)
+            return
+        teams = self.visible_teams(turn)
+        if not teams:
+            turn.say(turn.t("teams.none"))
+        elif len(teams) == 1:
+            self.show_members(turn, teams[0])
+        else:
+            self.await_(turn, "tm:pick")
+            turn.show_current = True
+
+    def show_members(self, turn: TurnApi, team: Team) -> None:
+        if not self.may_manage(turn, team):
+            turn.refuse(f"/members {team.name}")
+            return
+        if turn.has_role("coordinator") and self.directory.members(team.id):
+            # Coordinators get buttons to appoint or remove managers.
+            self.await_(turn, f"tm:team:{team.id}")
+            turn.show_current = True
+            return
+        turn.say(self.members_text(turn, team))
+
+    def members_text(self, turn: TurnApi, team: Team) -> str:
+        members = self.directory.members(team.id)
+        if not members:
+            return turn.t("teams.members_empty", team=team.name)
+        lines = [turn.t("teams.members_title", team=team.name, count=len(members))]
+        for number, member in enumerate(members, start=1):
+            role = turn.t("teams.member_manager") if member.role == "manager" else ""
+            lines.append(turn.t("teams.member_line", number=number, code=self.code(member.user),
+                                role=role, joined=date_text(member.joined_at)).rstrip())
+        return "\n".join(lines)
+
+    def cmd_invite(self, turn: TurnApi, arg: str) -> None:
+        words = arg.split()
+        action = words.pop().lower() if words and words[-1].lower() in ("rotate",
+                                                                         "revoke") else "show"
+        if len(words) != 1:
+            managed = self.visible_teams(turn)
+            if words or len(managed) != 1:
+                turn.say(turn.t("teams.invite_usage"))
+                return
+            team = managed[0]
+        else:
+            try:
+                team = self.find(turn, words[0])
+            except Rejected as error:
+                self.fail(turn, error)
+                return
+        if not self.may_manage(turn, team):
+            turn.refuse(f"/invite {team.name}")
+            return
+        by = str(turn.user.key)
+        if action == "revoke":
+            turn.ops.append(RevokeInvites(turn.now, team_id=team.id))
+            turn.say(turn.t("teams.invite_revoked", team=team.name))
+            return
+        current = usable_invite(self.directory, team, turn.now) if action == "show" else None
+        if current is not None:
+            turn.say(self.invite_text(turn, team, current))
+            return
+        ops, invite = rotate_invite(team, by, turn.now)
+        turn.ops.extend(ops)
+        if action == "rotate":
+            turn.say(turn.t("teams.invite_rotated", team=team.name, link=self.link(invite)))
+        else:
+            turn.say(turn.t("teams.invite_link", team=team.name, link=self.link(invite)))
+
+    def invite_text(self, turn: TurnApi, team: Team, invite: Invite) -> str:
+        text = turn.t("teams.invite_link", team=team.name, link=self.link(invite))
+        if invite.max_uses is not None or invite.expires_at is not None:
+            uses = (f"{invite.uses}/{invite.max_uses}" if invite.max_uses is not None
+                    else str(invite.uses))
+            until = date_text(invite.expires_at) if invite.expires_at is not None else "-"
+            text += "\n" + turn.t("teams.invite_limits", uses=uses, until=until)
+        return text
+
+    def cmd_cohort(self, turn: TurnApi, arg: str) -> None:
+        words = arg.split()
+        verb = words[0].lower() if words else "list"
+        by = str(turn.user.key)
+        try:
+            if verb == "list" and len(words) <= 1:
+                turn.say(self.cohorts_text(turn))
+            elif verb == "new" and len(words) == 2:
+                turn.ops.append(create_cohort(self.directory, words[1], by, turn.now))
+                turn.say(turn.t("teams.cohort_created", cohort=words[1]))
+            elif verb in ("add", "remove") and len(words) == 3:
+                op, cohort, team = cohort_team(self.directory, words[1], words[2], verb == "add")
+                turn.ops.append(op)
+                if verb == "add":
+                    turn.say(turn.t("teams.cohort_added", cohort=cohort, team=team))
+                else:
+                    turn.say(turn.t("teams.cohort_removed", cohort=cohort, team=team))
+            else:
+                turn.say(turn.t("teams.cohort_usage"))
+        except Rejected as error:
+            self.fail(turn, error)
+
+    def cohorts_text(self, turn: TurnApi) -> str:
+        cohorts = self.directory.cohorts()
+        if not cohorts:
+            return turn.t("teams.cohorts_none")
+        names = {t.id: t.name for t in self.directory.teams()}
+        return "\n".join(
+            turn.t("teams.cohort_line", cohort=c.name,
+                   teams=", ".join(names[i] for i in c.team_ids if i in names)
+                   or turn.t("teams.cohort_empty"))
+            for c in cohorts)
+
+    def cmd_makecoordinator(self, turn: TurnApi, arg: str) -> None:
+        invite = new_invite("role", None, "coordinator", str(turn.user.key), turn.now,
+                            max_uses=1, days=ROLE_INVITE_DAYS)
+        turn.ops.append(CreateInvite(invite))
+        turn.say(turn.t("teams.makecoordinator", link=self.link(invite), days=ROLE_INVITE_DAYS))
+
+    def cmd_myteams(self, turn: TurnApi, arg: str) -> None:
+        mine = self.my_teams(turn)
+        code = self.code(turn.user.key)
+        if not mine:
+            turn.say(turn.t("teams.myteams_none", code=code))
+            return
+        lines = [turn.t("teams.myteams", code=code)]
+        for team, member in mine:
+            role = turn.t("teams.member_manager") if member.role == "manager" else ""
+            lines.append(turn.t("teams.myteams_line", team=team.name, role=role).rstrip())
+        turn.say("\n".join(lines))
+
+    def my_teams(self, turn: TurnApi) -> list[tuple[Team, Member]]:
+        found = []
+        for member in self.directory.memberships(turn.user.key):
+            team = self.directory.team(member.team_id)
+            if team is not None:
+                found.append((team, member))
+        return found
+
+    def cmd_leave(self, turn: TurnApi, arg: str) -> None:
+        mine = self.my_teams(turn)
+        if arg:
+            match = [t for t, _ in mine if t.name.casefold() == arg.strip().casefold()]
+            if not match:
+                turn.say(turn.t("teams.not_member", team=arg.strip()[:40]))
+                return
+            mine = [(match[0], m) for t, m in mine if t.id == match[0].id]
+        if not mine:
+            turn.say(turn.t("teams.leave_none"))
+        elif len(mine) == 1:
+            self.await_(turn, f"tm:leave:{mine[0][0].id}")
+            turn.show_current = True
+        else:
+            self.await_(turn, "tm:leave")
+            turn.show_current = True
+
+    # ------------------------------------------------------------------ awaiting states
+    def prompt(self, turn: TurnApi, awaiting: str) -> tuple[str, tuple[Choice, ...]] | None:
+        parts = awaiting.split(":")
+        cancel = turn.choice("cancel", turn.t("teams.cancel"))
+        if awaiting == "tm:pick":
+            teams = self.visible_teams(turn)[:MAX_BUTTONS]
+            return turn.t("teams.pick"), (*(turn.choice(f"team.{t.id}", t.name)
+                                            for t in teams), cancel)
+        if awaiting == "tm:leave":
+            return turn.t("teams.leave_pick"), (
+                *(turn.choice(f"team.{t.id}", t.name) for t, _ in self.my_teams(turn)), cancel)
+        team = self.directory.team(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() \
+            else None
+        if team is None:
+            return None
+        if parts[1] == "leave":
+            return turn.t("teams.leave_confirm", team=team.name), (
+                turn.choice("yes", turn.t("yes")), turn.choice("no", turn.t("no")))
+        if parts[1] == "team":
+            buttons = []
+            for member in self.directory.members(team.id)[:MAX_BUTTONS]:
+                code = self.code(member.user)
+                if member.role == "manager":
+                    buttons.append(turn.choice(f"unm.{code}",
+                                               turn.t("teams.unmake_manager", code=code)))
+                else:
+                    buttons.append(turn.choice(f"mgr.{code}",
+                                               turn.t("teams.make_manager", code=code)))
+            return self.members_text(turn, team), (
+                *buttons, turn.choice("done", turn.t("teams.done")))
+        return None
+
+    def act(self, turn: TurnApi, awaiting: str, option: str) -> None:
+        self.await_(turn, None)
+        if option in ("cancel", "done", "no"):
+            turn.say(turn.t("cancelled") if option != "done" else turn.t("teams.done"))
+            return
+        parts = awaiting.split(":")
+        if awaiting == "tm:pick" and option.startswith("team."):
+            team = self.directory.team(int(option[5:])) if option[5:].isdigit() else None
+            if team is not None:
+                self.show_members(turn, team)
+            return
+        if awaiting == "tm:leave" and option.startswith("team."):
+            self.leave(turn, int(option[5:]) if option[5:].isdigit() else -1)
+            return
+        if parts[1] == "leave" and option == "yes":
+            self.leave(turn, int(parts[2]))
+            return
+        if parts[1] == "team":
+            self.set_manager(turn, int(parts[2]), option)
+
+    def leave(self, turn: TurnApi, team_id: int) -> None:
+        team = self.directory.team(team_id)
+        if team is None or not any(m.team_id == team_id
+                                   for m in self.directory.memberships(turn.user.key)):
+            return
+        turn.ops.append(LeaveTeam(team_id, str(turn.user.key)))
+        turn.say(turn.t("teams.left", team=team.name))
+
+    def set_manager(self, turn: TurnApi, team_id: int, option: str) -> None:
+        # The role is checked again: it may have been revoked since the buttons were shown.
+        team = self.directory.team(team_id)
+        if team is None or not turn.has_role("coordinator"):
+            turn.refuse(f"manager button {option}")
+            return
+        verb, _, code = option.partition(".")
+        member = next((m for m in self.directory.members(team_id)
+                       if self.code(m.user) == code), None)
+        if member is None:
+            turn.say(turn.t("teams.member_gone", team=team.name))
+            return
+        manager = verb == "mgr"
+        turn.ops.extend(appoint(self.directory, team, member.user, manager, turn.now))
+        if manager:
+            turn.say(turn.t("teams.now_manager", code=code, team=team.name))
+        else:
+            turn.say(turn.t("teams.no_longer_manager", code=code, team=team.name))
+
+    # ------------------------------------------------------------------ deep links
+    def start_payload(self, turn: TurnApi, payload: str) -> bool:
+        if not payload.startswith(INVITE_PREFIX):
+            return False
+        turn.show_current = True
+        try:
+            invite = usable(self.directory, payload, turn.now)
+        except Rejected as error:
+            self.fail(turn, error)
+            return True
+        user = str(turn.user.key)
+        if invite.kind == "role" and invite.role:
+            if turn.has_role(invite.role):
+                turn.say(turn.t("teams.already_role", role=role_name(turn, invite.role)))
+                return True
+            turn.ops += [GrantRole(user, invite.role, invite.created_by, turn.now),
+                         ConsumeInvite(invite.code)]
+            turn.say(turn.t("teams.role_granted", role=role_name(turn, invite.role)))
+            return True
+        team = self.directory.team(invite.team_id) if invite.team_id is not None else None
+        if team is None:
+            turn.say(turn.t("teams.invite_invalid"))
+        elif any(m.team_id == team.id for m in self.directory.memberships(turn.user.key)):
+            turn.say(turn.t("teams.already_member", team=team.name))
+        else:
+            turn.ops += [JoinTeam(team.id, user, turn.now), ConsumeInvite(invite.code)]
+            turn.say(turn.t("teams.joined", team=team.name))
+        return True
+
+    COMMANDS = (
+        Command("newteam", cmd_newteam, "menu.newteam", requires="coordinator"),
+        Command("teams", cmd_teams, "menu.teams", requires="manager"),
+        Command("members", cmd_members, "menu.members", requires="manager"),
+        Command("invite", cmd_invite, "menu.invite", requires="manager"),
+        Command("cohort", cmd_cohort, "menu.cohort", requires="coordinator"),
+        Command("makecoordinator", cmd_makecoordinator, "menu.makecoordinator", requires="admin"),
+        Command("myteams", cmd_myteams, "menu.myteams"),
+        Command("leave", cmd_leave, "menu.leave"),
+    )
+
+def role_name(turn: TurnApi, role: str | None) -> str:
+    """A role's name in the user's language ('coordinator' -> 'a coordinator')."""
+    if role == "admin":
+        return turn.t("teams.role_name.admin")
+    return turn.t("teams.role_name.coordinator")
