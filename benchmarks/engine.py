@@ -19,7 +19,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.definitions.loader import load_content  # noqa: E402
+from bot.definitions.checked import load_content  # noqa: E402
 from bot.engine.core.events import Event, UserKey  # noqa: E402
 from bot.engine.engine import Engine  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402

@@ -22,7 +22,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bot.charts.render import MatplotlibCharts  # noqa: E402
-from bot.definitions.loader import load_content  # noqa: E402
+from bot.definitions.checked import load_content  # noqa: E402
 from bot.definitions.model import Content  # noqa: E402
 from bot.engine.core.events import UserKey  # noqa: E402
 from bot.engine.features.team_view.figures import ACTIVE_DAYS, DAY, read_team_figures, team_figures  # noqa: E402

@@ -41,7 +41,7 @@ from bot.channels.telegram.commands import TELEGRAM_MESSAGES  # noqa: E402
 from bot.channels.telegram.inbox import Inbox  # noqa: E402
 from bot.channels.telegram.translate import CHANNEL, read_update  # noqa: E402
 from bot.cli_admin import engine_parts  # noqa: E402
-from bot.definitions.loader import load_content  # noqa: E402
+from bot.definitions.checked import load_content  # noqa: E402
 from bot.engine.engine import Engine  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore  # noqa: E402

@@ -27,7 +27,7 @@ from bot.channels.telegram.config import (
     telegram_config,
     webhook_config,
 )
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.model import Content
 from bot.definitions.problems import ContentError
 from bot.definitions.validation import validate

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import settings
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.model import DEFAULT_LOCALE, Content
 from bot.definitions.problems import ContentError
 from bot.engine.coordination import coordination

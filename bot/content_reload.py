@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.model import Content
 from bot.definitions.problems import ContentError, Problem
 from bot.engine.engine import Engine

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fake_bot_api import FakeBotAPI
 
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.model import Content
 from bot.engine.messages import REQUIRED_MESSAGES
 

@@ -70,3 +70,76 @@ def test_engine_says_messages_only_by_literal_id() -> None:
         for call in re.findall(r"\.t\(([^)\s,]+)", path.read_text("utf-8")):
             assert call.startswith('"') or call in from_dialogues, (
                 f"{path.name}: t({call} ...) is not a literal id")
+
+
+# ---------------------------------------------------------------------- the import graph
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every bot module -> the bot modules it imports, at run time or for types only."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # `from bot.engine.features.me import views` imports the module views.
+                found = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules
+                         else node.module for a in node.names]
+            else:
+                continue
+            targets.update(t for t in found if t in modules and t != name)
+        graph[name] = targets
+    return graph
+
+
+def test_no_import_cycles_anywhere_in_bot() -> None:
+    graph = import_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                cycles.append([*stack[stack.index(target):], target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert cycles == []
+
+
+def test_engine_layers_point_inward() -> None:
+    """ports and core never import features; features never import the turn or the engine."""
+    graph = import_graph()
+    bad = []
+    for name, targets in graph.items():
+        for target in targets:
+            inner = name.startswith(("bot.engine.core", "bot.engine.ports", "bot.engine.memory"))
+            if inner and target.startswith("bot.engine.features"):
+                bad.append((name, target))
+            if name.startswith("bot.engine.features") and target in (
+                    "bot.engine.core.turn", "bot.engine.engine"):
+                bad.append((name, target))
+            if name.startswith("bot.engine.ports") and target.startswith(
+                    ("bot.engine.core.turn", "bot.engine.memory")):
+                bad.append((name, target))
+    assert bad == []
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text("utf-8").splitlines())) > 400}
+    assert long == {}

@@ -27,7 +27,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.model import Content
 from bot.engine.core.commands import Command
 from bot.engine.core.events import MAX_CHOICE_ID_BYTES, Event, Response, UserKey

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_engine import Chat, onboard
 
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.model import Content
 from bot.engine.engine import Engine
 from bot.engine.memory.store import MemoryStore

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.definitions.loader import load_content
+from bot.definitions.checked import load_content
 from bot.definitions.problems import ContentError, Problem
 from bot.definitions.validation import validate
 from bot.engine.messages import REQUIRED_MESSAGES
@@ -221,7 +221,7 @@ def test_message_defined_in_two_files(project: Path) -> None:
 
 
 def test_every_shipped_locale_is_complete() -> None:
-    from bot.definitions.loader import load_content
+    from bot.definitions.checked import load_content
 
     content = load_content(PROJECT / "content", PROJECT / "dialogues", REQUIRED_MESSAGES)
     assert content.locales == ("en", "fr", "es")

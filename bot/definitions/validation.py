@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from bot.definitions.loader import Sources, load
+from bot.definitions.loader import load
 from bot.definitions.model import DEFAULT_LOCALE, Content, Dialogue, LocalText, Question
 from bot.definitions.problems import Problem
+from bot.definitions.reader import Sources
 
 # Phone-first limits (DESIGN.md §2): one idea per message, short enough to read between visits.
 MAX_QUESTION = 200

@@ -10,20 +10,20 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.definitions.model import Content, Question
+from bot.engine.core.commands import Command
 from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
 from bot.engine.core.events import Attachment, Choice, Event, Reply, Response
 from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
+from bot.engine.core.feature_api import Feature
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
+from bot.engine.core.roles import Roles
 from bot.engine.core.texts import prompt_with_evidence
 from bot.engine.core.typed import normalise, typed_choice, typed_level
 from bot.engine.ports.charts import Chart, ChartRenderer
 from bot.engine.ports.store import Store
-
-if TYPE_CHECKING:
-    from bot.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,26 @@ _CHOICE = re.compile(r"^t(\d+):([A-Za-z0-9_.\-]+)$")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 
 
+class Host(Protocol):
+    """What a turn reads from the engine that runs it (bot/engine/engine.py)."""
+
+    content: Content
+    machines: dict[str, DialogueMachine]
+    store: Store
+    charts: ChartRenderer | None
+    roles: Roles
+    features: tuple[Feature, ...]
+    commands: dict[str, tuple[Feature, Command]]
+
+    def pick_locale(self, hint: str | None) -> str: ...
+
+    def feature_for(self, value: str) -> Feature | None: ...
+
+
 class Turn:
     """The work for one event: a mutable scratchpad that ends as a Response and a Commit."""
 
-    def __init__(self, engine: Engine, event: Event, record: UserRecord | None, now: float):
+    def __init__(self, engine: Host, event: Event, record: UserRecord | None, now: float):
         self.engine = engine
         # Content and machines are read once, so a reload between turns never splits a turn.
         self.content: Content = engine.content
