@@ -22,17 +22,17 @@ from bot.definitions.problems import ContentError
 from bot.engine.coordination import coordination
 from bot.engine.core.events import UserKey
 from bot.engine.core.feature_api import Feature
+from bot.engine.core.local_time import date_text, local_text, parse_at, zone_of
 from bot.engine.core.pseudonyms import member_code, secret_of
 from bot.engine.core.roles import ADMINS_ENV, GRANTABLE, AdminsError, DirectoryRoles, parse_admins
-from bot.engine.features.broadcasts.feature import (
+from bot.engine.features.broadcasts.actions import (
     check_content,
     plan_broadcast,
     plan_once,
     resolve_audience,
 )
-from bot.engine.features.broadcasts.schedules import date_text, local_text, parse_at, zone_of
 from bot.engine.features.broadcasts.views import audience_text, schedule_text
-from bot.engine.features.teams.feature import (
+from bot.engine.features.teams.actions import (
     appoint,
     cohort_team,
     create_cohort,
@@ -43,9 +43,10 @@ from bot.engine.features.teams.feature import (
     usable_invite,
 )
 from bot.engine.messages import REQUIRED_MESSAGES
-from bot.engine.ports.directory import Rejected, Team, commit_ops
+from bot.engine.ports.directory import Rejected, commit_ops
 from bot.engine.ports.directory_ops import CancelSchedule, GrantRole, RevokeInvites, RevokeRole
 from bot.engine.ports.store import StoreError
+from bot.engine.ports.teams import Team
 from bot.exports import FORMATS, ExportError, export_responses, safe_path
 from bot.storage.directory_store import SQLiteDirectory, install
 from bot.storage.sqlite_store import SQLiteStore

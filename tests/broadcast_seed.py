@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.engine.core.events import UserKey
-from bot.engine.features.broadcasts.feature import plan_broadcast
-from bot.engine.features.teams.feature import new_invite
-from bot.engine.ports.directory import NewSchedule, commit_ops
+from bot.engine.features.broadcasts.actions import plan_broadcast
+from bot.engine.features.teams.actions import new_invite
+from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import (
     CreateBroadcast,
     CreateSchedule,
@@ -22,6 +22,7 @@ from bot.engine.ports.directory_ops import (
     JoinTeam,
     SetDigest,
 )
+from bot.engine.ports.schedules import NewSchedule
 from bot.storage.directory_store import SQLiteDirectory, install
 from bot.storage.sqlite_store import SQLiteStore
 

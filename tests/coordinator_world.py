@@ -13,7 +13,8 @@ from bot.engine.core.events import Event, Response, UserKey
 from bot.engine.engine import Engine
 from bot.engine.memory.directory import install_memory
 from bot.engine.memory.store import MemoryStore
-from bot.engine.ports.directory import Directory, Outbox
+from bot.engine.ports.broadcasts import BroadcastOutbox
+from bot.engine.ports.directory import Directory
 from bot.engine.ports.store import Store
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
@@ -43,7 +44,7 @@ class World:
         if kind == "memory":
             memory = MemoryStore()
             self.directory: Directory = install_memory(memory)
-            self.outbox: Outbox = self.directory
+            self.outbox: BroadcastOutbox = self.directory
             self.store = memory
         else:
             assert path is not None

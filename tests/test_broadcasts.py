@@ -11,7 +11,8 @@ from coordinator_world import ADMIN, Chat, World, ccbot, invite_code
 from bot.definitions.model import Content
 from bot.engine.core.events import UserKey
 from bot.engine.features.broadcasts.views import progress_text, render_broadcast, report_text
-from bot.engine.ports.directory import Broadcast, Directory, commit_ops
+from bot.engine.ports.broadcasts import Broadcast
+from bot.engine.ports.directory import Directory, commit_ops
 from bot.engine.ports.directory_ops import LeaveTeam
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore

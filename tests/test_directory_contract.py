@@ -15,19 +15,11 @@ from bot.engine.core.records import Answer, Commit, Op, UserRecord
 from bot.engine.memory.directory import install_memory
 from bot.engine.memory.store import MemoryStore
 from bot.engine.ports import directory_ops as ops
-from bot.engine.ports.directory import (
-    EVERYONE,
-    AlreadyRun,
-    Directory,
-    NewBroadcast,
-    NewSchedule,
-    Outbox,
-    Recipient,
-    TeamActivity,
-    audience_of,
-    commit_ops,
-)
+from bot.engine.ports.broadcasts import BroadcastOutbox, NewBroadcast, Recipient
+from bot.engine.ports.directory import EVERYONE, Directory, audience_of, commit_ops
+from bot.engine.ports.schedules import NewSchedule
 from bot.engine.ports.store import Store
+from bot.engine.ports.team_reads import AlreadyRun, TeamActivity
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
 
@@ -42,7 +34,7 @@ class Setup:
 
     store: Store
     directory: Directory
-    outbox: Outbox
+    outbox: BroadcastOutbox
     kind: str
 
     def do(self, *batch: Op) -> None:

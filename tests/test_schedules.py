@@ -11,16 +11,11 @@ import pytest
 from coordinator_world import ADMIN, Chat, World, ccbot, invite_code
 
 from bot.definitions.model import Content
-from bot.engine.features.broadcasts.schedules import (
-    Rule,
-    next_run,
-    parse_at,
-    parse_clock,
-    run_due,
-    zone_of,
-)
-from bot.engine.ports.directory import EVERYONE, NewSchedule, Rejected, Schedule, commit_ops
+from bot.engine.core.local_time import Rule, next_run, parse_at, parse_clock, zone_of
+from bot.engine.features.broadcasts.schedules import run_due
+from bot.engine.ports.directory import EVERYONE, Rejected, commit_ops
 from bot.engine.ports.directory_ops import CreateSchedule
+from bot.engine.ports.schedules import NewSchedule, Schedule
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
 

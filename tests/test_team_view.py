@@ -27,8 +27,9 @@ from bot.engine.features.team_view.figures import (
 from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
 from bot.engine.memory.charts import MemoryCharts
 from bot.engine.ports.charts import Axis, Chart, TeamLegend
-from bot.engine.ports.directory import Rejected, TeamActivity, commit_ops
+from bot.engine.ports.directory import Rejected, commit_ops
 from bot.engine.ports.directory_ops import GrantRole, SetMemberRole
+from bot.engine.ports.team_reads import TeamActivity
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 

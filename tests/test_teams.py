@@ -16,7 +16,7 @@ from bot.engine.core.events import UserKey
 from bot.engine.core.records import Op
 from bot.engine.core.roles import AdminsError, parse_admins
 from bot.engine.features.personal import PERSONAL_COMMANDS
-from bot.engine.features.teams.feature import DAY, appoint, find_team, rotate_invite
+from bot.engine.features.teams.actions import DAY, appoint, find_team, rotate_invite
 from bot.engine.messages import ALL_COMMANDS
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import GrantRole

@@ -10,31 +10,25 @@ from bot.engine.core.events import UserKey
 from bot.engine.core.pseudonyms import new_secret_op
 from bot.engine.core.records import Op
 from bot.engine.ports import directory_ops as ops
-from bot.engine.ports.directory import (
+from bot.engine.ports.broadcasts import (
     BLOCKED,
-    EVERYONE,
     FAILED,
     PENDING,
     SENDING,
     SENT,
     Broadcast,
     BroadcastAnswer,
-    Cohort,
     Delivery,
-    Invite,
-    Member,
     NewBroadcast,
     Progress,
     Recipient,
     Report,
     ResponseRow,
-    Schedule,
-    Team,
-    commit_ops,
-    parse_key,
-    split_audience,
 )
+from bot.engine.ports.directory import EVERYONE, commit_ops, parse_key, split_audience
+from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.store import StoreError
+from bot.engine.ports.teams import Cohort, Invite, Member, Team
 from bot.storage import schema_teams, team_view_store
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
@@ -91,7 +85,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> l
 
 
 class SQLiteDirectory(TeamViewReads):
-    """Directory and Outbox over the SQLiteStore's connection (team views: TeamViewReads)."""
+    """Directory and BroadcastOutbox on the SQLiteStore's connection (see TeamViewReads)."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store

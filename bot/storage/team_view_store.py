@@ -9,7 +9,8 @@ from typing import Any
 from bot.engine.core.events import UserKey
 from bot.engine.core.records import Op
 from bot.engine.ports import directory_ops as ops
-from bot.engine.ports.directory import AlreadyRun, Digest, TeamActivity, parse_key
+from bot.engine.ports.directory import parse_key
+from bot.engine.ports.team_reads import AlreadyRun, Digest, TeamActivity
 from bot.storage.sqlite_store import SQLiteStore
 
 _DIGEST_COLUMNS = ("id, user_key, team_id, weekday, local_time, timezone, next_run_at, "

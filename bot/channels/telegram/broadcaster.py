@@ -42,7 +42,7 @@ from bot.channels.telegram.sender import RetryPolicy, retry_seconds, send_part
 from bot.channels.telegram.translate import CHANNEL, render
 from bot.engine.core.events import Reply
 from bot.engine.features.broadcasts.views import render_broadcast
-from bot.engine.ports.directory import Broadcast, Delivery
+from bot.engine.ports.broadcasts import Broadcast, Delivery
 from bot.engine.ports.store import StoreError
 from bot.storage.directory_store import SQLiteDirectory
 

@@ -23,7 +23,8 @@ from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.sender import chat_id_of, retry_seconds
 from bot.channels.telegram.translate import escape
 from bot.engine.features.broadcasts.views import progress_text, report_text
-from bot.engine.ports.directory import Broadcast, parse_key
+from bot.engine.ports.broadcasts import Broadcast
+from bot.engine.ports.directory import parse_key
 from bot.engine.ports.store import StoreError
 from bot.storage.directory_store import SQLiteDirectory
 

@@ -16,8 +16,8 @@ from bot.definitions.model import Content, Question
 from bot.engine.core.commands import Command
 from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
 from bot.engine.core.events import Attachment, Choice, Event, Reply, Response
-from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
 from bot.engine.core.feature_api import Feature
+from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
 from bot.engine.core.roles import Roles
 from bot.engine.core.texts import prompt_with_evidence

@@ -15,37 +15,31 @@ from bot.engine.core.records import Op
 from bot.engine.memory.store import MemoryStore
 from bot.engine.memory.team_view import TeamViewMemory
 from bot.engine.ports import directory_ops as ops
-from bot.engine.ports.directory import (
+from bot.engine.ports.broadcasts import (
     BLOCKED,
-    EVERYONE,
     FAILED,
     PENDING,
     SENDING,
     SENT,
     Broadcast,
     BroadcastAnswer,
-    Cohort,
     Delivery,
-    Digest,
-    Invite,
-    Member,
     NewBroadcast,
     Progress,
     Recipient,
     Report,
     ResponseRow,
-    Schedule,
-    Team,
-    commit_ops,
-    parse_key,
-    split_audience,
 )
+from bot.engine.ports.directory import EVERYONE, commit_ops, parse_key, split_audience
+from bot.engine.ports.schedules import Schedule
+from bot.engine.ports.team_reads import Digest
+from bot.engine.ports.teams import Cohort, Invite, Member, Team
 
 BLOCKED_EARLIER = "blocked the bot earlier"
 
 
 class MemoryDirectory(TeamViewMemory):
-    """Directory and Outbox over plain dicts, with the same behaviour as the SQLite one."""
+    """Directory and BroadcastOutbox over plain dicts, with the same behaviour as the SQLite one."""
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store

@@ -10,7 +10,9 @@ from bot.engine.core.events import UserKey
 from bot.engine.core.summaries import latest_levels
 from bot.engine.memory.store import MemoryStore
 from bot.engine.ports import directory_ops as ops
-from bot.engine.ports.directory import AlreadyRun, Digest, Member, TeamActivity, parse_key
+from bot.engine.ports.directory import parse_key
+from bot.engine.ports.team_reads import AlreadyRun, Digest, TeamActivity
+from bot.engine.ports.teams import Member
 
 CYCLE = "cycle"
 

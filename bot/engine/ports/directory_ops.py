@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.engine.core.records import Op
-from bot.engine.ports.directory import NewBroadcast, NewSchedule, Recipient
+from bot.engine.ports.broadcasts import NewBroadcast, Recipient
+from bot.engine.ports.schedules import NewSchedule
 
 
 @dataclass(frozen=True)

@@ -7,22 +7,15 @@ they manage only, and sees the reports and schedules they created. Every step re
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 
-from bot.definitions.model import Content
 from bot.engine.core.commands import Command
-from bot.engine.core.events import Choice, UserKey
+from bot.engine.core.events import Choice
 from bot.engine.core.feature_api import Feature, TurnApi
-from bot.engine.core.records import MAX_NOTE_CHARS
-from bot.engine.features.broadcasts.schedules import (
-    clock_of,
-    date_text,
-    first_run,
-    local_text,
-    parse_clock,
-    zone_of,
-)
+from bot.engine.core.local_time import date_text, first_run, local_text, parse_clock, zone_of
+from bot.engine.features.broadcasts import answers
+from bot.engine.features.broadcasts.actions import MAX_BODY_CHARS, check_content, plan_broadcast
+from bot.engine.features.broadcasts.draft import Draft, split_awaiting
 from bot.engine.features.broadcasts.views import (
     PREVIEW,
     audience_text,
@@ -33,27 +26,11 @@ from bot.engine.features.broadcasts.views import (
     weekday_names,
     when_text,
 )
-from bot.engine.ports.directory import (
-    EVERYONE,
-    Broadcast,
-    Directory,
-    NewBroadcast,
-    NewSchedule,
-    Recipient,
-    Rejected,
-    Schedule,
-    audience_of,
-)
-from bot.engine.ports.directory_ops import (
-    CancelSchedule,
-    CreateBroadcast,
-    CreateSchedule,
-    RecordAnswer,
-    RecordNote,
-)
+from bot.engine.ports.broadcasts import Broadcast
+from bot.engine.ports.directory import EVERYONE, Directory, Rejected, audience_of
+from bot.engine.ports.directory_ops import CancelSchedule, CreateSchedule
+from bot.engine.ports.schedules import NewSchedule, Schedule
 
-# A typed broadcast is one short message (DESIGN.md §2: ≲ 600 characters for a prompt).
-MAX_BODY_CHARS = 1000
 RECENT_REPORTS = 8
 MAX_BUTTONS = 40
 
@@ -79,124 +56,6 @@ BROADCAST_MESSAGES: tuple[str, ...] = (
 
 
 # ---------------------------------------------------------------------- actions (chat and CLI)
-def resolve_audience(directory: Directory, spec: str) -> tuple[str, str]:
-    """'team:NAME', 'cohort:NAME' or 'everyone' -> (stored audience, label)."""
-    kind, _, name = spec.strip().partition(":")
-    kind = kind.lower()
-    if kind == EVERYONE and not name:
-        return EVERYONE, ""
-    if kind == "team":
-        team = directory.team_named(name)
-        if team is not None:
-            return audience_of("team", team.id), team.name
-    if kind == "cohort":
-        cohort = directory.cohort_named(name)
-        if cohort is not None:
-            return audience_of("cohort", cohort.id), cohort.name
-    raise Rejected("bc.unknown_audience", audience=spec.strip()[:60])
-
-
-def check_content(content: Content, prompt: str | None, text: str | None) -> tuple[str, str | None,
-                                                                                   str | None]:
-    """(kind, question, body) for a prompt id or a typed text; rejects unknown or long ones."""
-    if prompt is not None:
-        if content.sub_component(prompt) is None or prompt not in content.questions:
-            ids = ", ".join(s.id for s in content.sub_components)
-            raise Rejected("bc.unknown_prompt", id=prompt[:60], ids=ids)
-        return "prompt", prompt, None
-    body = (text or "").strip()
-    if not body or len(body) > MAX_BODY_CHARS:
-        raise Rejected("bc.text_too_long", limit=MAX_BODY_CHARS)
-    return "text", None, body
-
-
-def progress_chat(user: UserKey | None, channels: tuple[str, ...]) -> str | None:
-    """Where the creator's progress message goes: their private chat on a sending channel."""
-    return user.id if user is not None and user.channel in channels else None
-
-
-def plan_broadcast(directory: Directory, audience: str, label: str, kind: str,
-                   question: str | None, body: str | None, by: UserKey | None, now: float,
-                   channels: tuple[str, ...]) -> tuple[CreateBroadcast, list[Recipient]]:
-    """The op creating a broadcast and its outbox rows; rejects an empty audience."""
-    recipients = directory.recipients(audience, channels)
-    if not recipients:
-        raise Rejected("bc.empty_audience", audience=audience or "?")
-    new = NewBroadcast(str(by) if by else "cli", audience, label, kind, question, body, now,
-                       None, progress_chat(by, channels))
-    return CreateBroadcast(new, tuple(recipients)), recipients
-
-
-def plan_once(audience: str, label: str, kind: str, question: str | None, body: str | None,
-              at: float, zone: str, by: str | None, now: float) -> CreateSchedule:
-    """A one-off schedule for `ccbot broadcast --at`."""
-    return CreateSchedule(NewSchedule(by, "once", None, clock_of(at, zone), zone, audience,
-                                      label, kind, question, body, at, now))
-
-
-# ---------------------------------------------------------------------- wizard state
-def _split(awaiting: str) -> tuple[str, str]:
-    """'bc:<step>:<payload>' -> (step, payload)."""
-    _, _, rest = awaiting.partition(":")
-    step, _, payload = rest.partition(":")
-    return step, payload
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A broadcast or schedule being put together, kept in the user's awaiting state.
-
-    The awaiting state ('bc:<step>:<json>') is written with the turn, and the next prompt is
-    rendered from it in the same turn; an op would not be readable until after the commit.
-    """
-
-    purpose: str  # 'now' or 'schedule'
-    audience: str = ""
-    label: str = ""
-    kind: str = ""  # 'prompt', 'text' or 'cycle'
-    question: str = ""
-    body: str = ""
-    strand: str = ""
-    frequency: str = ""
-    weekday: int = -1
-    time: str = ""
-    zone: str = ""
-
-    def encode(self) -> str:
-        """Compact JSON of the fields set so far."""
-        values = {k: v for k, v in asdict(self).items() if v not in ("", -1)}
-        return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
-
-    @staticmethod
-    def decode(text: str) -> Draft | None:
-        """The draft in `text`, or None when it cannot be read."""
-        try:
-            values = json.loads(text)
-            return Draft(**values) if isinstance(values, dict) else None
-        except (ValueError, TypeError):
-            return None
-
-    def next_step(self) -> str:
-        """The first thing still missing."""
-        if not self.audience:
-            return "aud"
-        if not self.kind:
-            return "strand" if self.strand else "content"
-        if self.kind == "text" and not self.body:
-            return "text"
-        if self.purpose == "now":
-            return "preview"
-        if not self.frequency:
-            return "freq"
-        if self.frequency == "weekly" and self.weekday < 0:
-            return "day"
-        if not self.time:
-            return "time"
-        if not self.zone:
-            return "zone"
-        return "confirm"
-
-
 # ---------------------------------------------------------------------- the chat feature
 class BroadcastsFeature(Feature):
     """/broadcast, /schedule, /schedules, /report, and the buttons on broadcast messages."""
@@ -299,7 +158,7 @@ class BroadcastsFeature(Feature):
 
     # ------------------------------------------------------------------ prompts
     def prompt(self, turn: TurnApi, awaiting: str) -> tuple[str, tuple[Choice, ...]] | None:
-        step, payload = _split(awaiting)
+        step, payload = split_awaiting(awaiting)
         cancel = turn.choice("cancel", turn.t("bc.cancel"))
         if step == "note":
             return self.note_prompt(turn, payload)
@@ -378,18 +237,11 @@ class BroadcastsFeature(Feature):
                 "next": local_text(following, draft.zone)}
 
     def note_prompt(self, turn: TurnApi, payload: str) -> tuple[str, tuple[Choice, ...]] | None:
-        broadcast = self.directory.broadcast(int(payload)) if payload.isdigit() else None
-        if broadcast is None:
-            return None
-        question = turn.content.questions.get(broadcast.question or "")
-        reflection = question.reflection.get(turn.locale) if question and question.reflection \
-            else turn.t("bc.note_generic")
-        return (turn.t("bc.note_ask", reflection=reflection),
-                (turn.choice("skip", turn.t("bc.skip")),))
+        return answers.note_prompt(self.directory, turn, payload)
 
     # ------------------------------------------------------------------ choices and text
     def act(self, turn: TurnApi, awaiting: str, option: str) -> None:
-        step, payload = _split(awaiting)
+        step, payload = split_awaiting(awaiting)
         if step == "note":
             turn.say(turn.t("bc.note_skipped"))
             return
@@ -501,7 +353,7 @@ class BroadcastsFeature(Feature):
         turn.say(turn.t("bc.schedule_cancelled", id=schedule.id))
 
     def text(self, turn: TurnApi, awaiting: str, text: str) -> bool:
-        step, payload = _split(awaiting)
+        step, payload = split_awaiting(awaiting)
         if step == "note":
             self.record_note(turn, payload, text)
             return True
@@ -525,57 +377,12 @@ class BroadcastsFeature(Feature):
         return True
 
     def record_note(self, turn: TurnApi, payload: str, text: str) -> None:
-        turn.record = replace(turn.user, awaiting=None)
-        broadcast = self.directory.broadcast(int(payload)) if payload.isdigit() else None
-        if broadcast is None or self.directory.delivery_of(broadcast.id, turn.user.key) is None:
-            return
-        turn.ops.append(RecordNote(broadcast.id, str(turn.user.key), text[:MAX_NOTE_CHARS],
-                                   turn.now))
-        if len(text) > MAX_NOTE_CHARS:
-            turn.say(turn.t("note.truncated", limit=MAX_NOTE_CHARS))
-        turn.say(turn.t("bc.note_saved"))
+        answers.record_note(self.directory, turn, payload, text)
 
-    # ------------------------------------------------------------------ broadcast buttons
+    # ------------------------------------------------------------------ answers (answers.py)
     def button(self, turn: TurnApi, data: str) -> bool:
-        parts = data.split(":")
-        if len(parts) == 3 and parts[1] == PREVIEW:
-            turn.say(turn.t("bc.preview_tap"))
-            turn.stale = True
-            return True
-        broadcast = self.directory.broadcast(int(parts[1])) \
-            if len(parts) == 3 and parts[1].isdigit() else None
-        if broadcast is None or self.directory.delivery_of(broadcast.id, turn.user.key) is None:
-            return self.not_for_you(turn, data)
-        if parts[2] == "n":
-            turn.record = replace(turn.user, awaiting=f"bc:note:{broadcast.id}")
-            turn.show_current = True
-            return True
-        question = turn.content.questions.get(broadcast.question or "")
-        scale = turn.content.scales.get(question.scale) if question else None
-        level = scale.level(int(parts[2])) if scale and parts[2].isdigit() else None
-        if broadcast.kind != "prompt" or question is None or level is None:
-            return self.not_for_you(turn, data)
-        label = level.label.get(turn.locale)
-        earlier = self.directory.answer_of(broadcast.id, turn.user.key)
-        if earlier is not None and earlier.level is not None:
-            # The first answer counts; a double tap or second thought changes nothing.
-            found = scale.level(earlier.level) if scale else None
-            turn.say(turn.t("bc.already_answered",
-                            answer=found.label.get(turn.locale) if found else earlier.level))
-            return True
-        turn.ops.append(RecordAnswer(broadcast.id, str(turn.user.key), level.level, turn.now))
-        turn.chosen = label
-        prompt = question.prompt(level.level)
-        text = turn.prompt_text(question, prompt.get(turn.locale)) if prompt else label
-        turn.say(text, (Choice(f"bc:{broadcast.id}:n", turn.t("bc.write_reflection")),))
-        return True
+        return answers.button(self.directory, turn, data)
 
-    def not_for_you(self, turn: TurnApi, data: str) -> bool:
-        """A forged or foreign broadcast button: a polite answer, logged, nothing changes."""
-        turn.refused.append(f"button {data[:64]}")
-        turn.stale = True
-        turn.say(turn.t("bc.not_for_you"))
-        return True
 
     COMMANDS = (
         Command("broadcast", cmd_broadcast, "menu.broadcast", requires="manager"),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from bot.definitions.model import Content
 from bot.engine.core.events import Choice
-from bot.engine.features.broadcasts.schedules import local_text, utc_text
-from bot.engine.ports.directory import Broadcast, Progress, Report, Schedule, split_audience
+from bot.engine.core.local_time import local_text, utc_text
+from bot.engine.ports.broadcasts import Broadcast, Progress, Report
+from bot.engine.ports.directory import split_audience
+from bot.engine.ports.schedules import Schedule
 
 # Below this many answers the distribution is not shown: it could point at a person.
 MIN_ANSWERS_SHOWN = 3

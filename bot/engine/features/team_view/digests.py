@@ -14,9 +14,7 @@ from dataclasses import dataclass
 
 from bot.definitions.model import Content
 from bot.engine.core.events import Attachment, Reply, UserKey
-from bot.engine.core.records import Commit
-from bot.engine.core.roles import ROLE_ORDER, DirectoryRoles, rank
-from bot.engine.features.broadcasts.schedules import (
+from bot.engine.core.local_time import (
     Rule,
     local_text,
     next_run,
@@ -24,13 +22,16 @@ from bot.engine.features.broadcasts.schedules import (
     runs_between,
     zone_of,
 )
+from bot.engine.core.records import Commit
+from bot.engine.core.roles import ROLE_ORDER, DirectoryRoles, rank
 from bot.engine.features.broadcasts.views import weekday_names
 from bot.engine.features.team_view.figures import read_team_figures, viewable_teams
 from bot.engine.features.team_view.words import report_replies, team_report
 from bot.engine.ports.charts import ChartRenderer
-from bot.engine.ports.directory import AlreadyRun, Digest, Directory, Rejected, commit_ops
+from bot.engine.ports.directory import Directory, Rejected, commit_ops
 from bot.engine.ports.directory_ops import RunDigest, StopDigest
 from bot.engine.ports.store import Store
+from bot.engine.ports.team_reads import AlreadyRun, Digest
 
 log = logging.getLogger(__name__)
 

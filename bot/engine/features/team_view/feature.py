@@ -12,13 +12,14 @@ from dataclasses import replace
 from bot.engine.core.commands import Command
 from bot.engine.core.events import Choice
 from bot.engine.core.feature_api import Feature, TurnApi
-from bot.engine.features.broadcasts.schedules import first_run
+from bot.engine.core.local_time import first_run
 from bot.engine.features.team_view.digests import digest_when, parse_on
 from bot.engine.features.team_view.figures import read_team_figures, viewable_teams
 from bot.engine.features.team_view.words import team_report
-from bot.engine.features.teams.feature import find_team
-from bot.engine.ports.directory import Directory, Rejected, Team
+from bot.engine.features.teams.actions import find_team
+from bot.engine.ports.directory import Directory, Rejected
 from bot.engine.ports.directory_ops import SetDigest, StopDigest
+from bot.engine.ports.teams import Team
 
 MAX_BUTTONS = 40
 PICK = "tv:pick"

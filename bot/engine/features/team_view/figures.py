@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 from bot.definitions.model import Content
 from bot.engine.core.events import UserKey
-from bot.engine.ports.directory import Directory, Team, TeamActivity
+from bot.engine.ports.directory import Directory
+from bot.engine.ports.team_reads import TeamActivity
+from bot.engine.ports.teams import Team
 
 MIN_RESPONDENTS = 3
 ACTIVE_DAYS = 30

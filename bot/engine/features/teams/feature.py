@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import replace
 
 from bot.engine.core.commands import Command
 from bot.engine.core.events import Choice, UserKey
 from bot.engine.core.feature_api import Feature, TurnApi
+from bot.engine.core.local_time import date_text
 from bot.engine.core.pseudonyms import member_code, secret_of
-from bot.engine.core.records import Op
-from bot.engine.features.broadcasts.schedules import date_text
-from bot.engine.ports.directory import Directory, Invite, Member, Rejected, Team
+from bot.engine.features.teams import views
+from bot.engine.features.teams.actions import (
+    INVITE_PREFIX,
+    ROLE_INVITE_DAYS,
+    appoint,
+    cohort_team,
+    create_cohort,
+    create_team,
+    find_team,
+    invite_link,
+    new_invite,
+    rotate_invite,
+    usable,
+    usable_invite,
+)
+from bot.engine.ports.directory import Directory, Rejected
 from bot.engine.ports.directory_ops import (
     ConsumeInvite,
-    CreateCohort,
     CreateInvite,
-    CreateTeam,
     GrantRole,
     JoinTeam,
     LeaveTeam,
     NewInvite,
     RevokeInvites,
-    SetCohortTeam,
-    SetMemberRole,
 )
+from bot.engine.ports.teams import Invite, Member, Team
 
-# Short names, so that `/cohort add north riverside` and `--audience team:riverside` need no
-# quoting; Telegram shows them as they are.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-# Deep-link payloads must match [A-Za-z0-9_-]{1,64}; ours start with 'in-' so other features'
-# payloads are left alone. 18 random bytes = 144 bits: unguessable.
-INVITE_PREFIX = "in-"
-ROLE_INVITE_DAYS = 7
-DAY = 86400.0
 MAX_BUTTONS = 40
 
 TEAMS_MESSAGES: tuple[str, ...] = (
@@ -57,101 +58,6 @@ TEAMS_MESSAGES: tuple[str, ...] = (
 
 
 # ---------------------------------------------------------------------- actions (chat and CLI)
-def invite_link(bot_username: str, code: str) -> str:
-    """The deep link that opens the bot with /start <code>."""
-    return f"https://t.me/{bot_username}?start={code}"
-
-
-def new_invite(kind: str, team_id: int | None, role: str | None, by: str | None, now: float,
-               max_uses: int | None = None, days: float | None = None) -> NewInvite:
-    """A fresh, unguessable invite code."""
-    code = INVITE_PREFIX + secrets.token_urlsafe(18)
-    return NewInvite(code, kind, team_id, role, by, now, max_uses,
-                     now + days * DAY if days else None)
-
-
-def check_name(name: str) -> str:
-    """The name if it is a valid team or cohort name."""
-    if not _NAME.match(name):
-        raise Rejected("teams.bad_name", name=name[:40])
-    return name
-
-
-def create_team(directory: Directory, name: str, by: str | None, now: float,
-                max_uses: int | None = None, days: float | None = None) -> tuple[Op, NewInvite]:
-    """The op creating a team with its first invite."""
-    check_name(name)
-    if directory.team_named(name) is not None:
-        raise Rejected("teams.exists", name=name)
-    invite = new_invite("team", None, None, by, now, max_uses, days)
-    return CreateTeam(name, by, now, invite), invite
-
-
-def find_team(directory: Directory, name: str) -> Team:
-    """The team called `name`."""
-    team = directory.team_named(name.strip())
-    if team is None:
-        names = ", ".join(t.name for t in directory.teams()[:20]) or "-"
-        raise Rejected("teams.unknown", name=name.strip()[:40], teams=names)
-    return team
-
-
-def usable_invite(directory: Directory, team: Team, now: float) -> Invite | None:
-    """The newest invite of the team that still works."""
-    return next((i for i in directory.invites(team.id) if i.problem(now) is None), None)
-
-
-def rotate_invite(team: Team, by: str | None, now: float, max_uses: int | None = None,
-                  days: float | None = None) -> tuple[list[Op], NewInvite]:
-    """Withdraw the team's links and make a new one."""
-    invite = new_invite("team", team.id, None, by, now, max_uses, days)
-    return [RevokeInvites(now, team_id=team.id), CreateInvite(invite)], invite
-
-
-def appoint(directory: Directory, team: Team, user: UserKey, manager: bool,
-            now: float) -> list[Op]:
-    """Make someone a manager of a team (joining it if needed), or a plain member again."""
-    if manager:
-        return [JoinTeam(team.id, str(user), now, role="manager")]
-    if not any(m.user == user for m in directory.members(team.id)):
-        raise Rejected("teams.member_gone", team=team.name)
-    return [SetMemberRole(team.id, str(user), "member")]
-
-
-def create_cohort(directory: Directory, name: str, by: str | None, now: float) -> Op:
-    """The op creating an empty cohort."""
-    check_name(name)
-    if directory.cohort_named(name) is not None:
-        raise Rejected("teams.cohort_exists", name=name)
-    return CreateCohort(name, by, now)
-
-
-def cohort_team(directory: Directory, cohort_name: str, team_name: str,
-                member: bool) -> tuple[Op, str, str]:
-    """The op adding a team to a cohort (or removing it), with both names."""
-    cohort = directory.cohort_named(cohort_name)
-    if cohort is None:
-        names = ", ".join(c.name for c in directory.cohorts()[:20]) or "-"
-        raise Rejected("teams.cohort_unknown", name=cohort_name[:40], cohorts=names)
-    team = find_team(directory, team_name)
-    return SetCohortTeam(cohort.id, team.id, member), cohort.name, team.name
-
-
-def usable(directory: Directory, code: str, now: float) -> Invite:
-    """The invite with this code if it still works; rejects wrong, withdrawn, old, used up."""
-    invite = directory.invite(code)
-    if invite is None:
-        raise Rejected("teams.invite_invalid")
-    problem = invite.problem(now)
-    if problem == "revoked":
-        raise Rejected("teams.invite_revoked_error")
-    if problem == "expired":
-        raise Rejected("teams.invite_expired")
-    if problem == "used_up":
-        raise Rejected("teams.invite_used_up")
-    return invite
-
-
 # ---------------------------------------------------------------------- the chat feature
 class TeamsFeature(Feature):
     """/newteam, /teams, /members, /invite, /cohort, /makecoordinator, /myteams, /leave.
@@ -256,18 +162,8 @@ class TeamsFeature(Feature):
             self.await_(turn, f"tm:team:{team.id}")
             turn.show_current = True
             return
-        turn.say(self.members_text(turn, team))
+        turn.say(views.members_text(self.directory, turn, team))
 
-    def members_text(self, turn: TurnApi, team: Team) -> str:
-        members = self.directory.members(team.id)
-        if not members:
-            return turn.t("teams.members_empty", team=team.name)
-        lines = [turn.t("teams.members_title", team=team.name, count=len(members))]
-        for number, member in enumerate(members, start=1):
-            role = turn.t("teams.member_manager") if member.role == "manager" else ""
-            lines.append(turn.t("teams.member_line", number=number, code=self.code(member.user),
-                                role=role, joined=date_text(member.joined_at)).rstrip())
-        return "\n".join(lines)
 
     def cmd_invite(self, turn: TurnApi, arg: str) -> None:
         words = arg.split()
@@ -319,7 +215,7 @@ class TeamsFeature(Feature):
         by = str(turn.user.key)
         try:
             if verb == "list" and len(words) <= 1:
-                turn.say(self.cohorts_text(turn))
+                turn.say(views.cohorts_text(self.directory, turn))
             elif verb == "new" and len(words) == 2:
                 turn.ops.append(create_cohort(self.directory, words[1], by, turn.now))
                 turn.say(turn.t("teams.cohort_created", cohort=words[1]))
@@ -335,16 +231,6 @@ class TeamsFeature(Feature):
         except Rejected as error:
             self.fail(turn, error)
 
-    def cohorts_text(self, turn: TurnApi) -> str:
-        cohorts = self.directory.cohorts()
-        if not cohorts:
-            return turn.t("teams.cohorts_none")
-        names = {t.id: t.name for t in self.directory.teams()}
-        return "\n".join(
-            turn.t("teams.cohort_line", cohort=c.name,
-                   teams=", ".join(names[i] for i in c.team_ids if i in names)
-                   or turn.t("teams.cohort_empty"))
-            for c in cohorts)
 
     def cmd_makecoordinator(self, turn: TurnApi, arg: str) -> None:
         invite = new_invite("role", None, "coordinator", str(turn.user.key), turn.now,
@@ -417,7 +303,7 @@ class TeamsFeature(Feature):
                 else:
                     buttons.append(turn.choice(f"mgr.{code}",
                                                turn.t("teams.make_manager", code=code)))
-            return self.members_text(turn, team), (
+            return views.members_text(self.directory, turn, team), (
                 *buttons, turn.choice("done", turn.t("teams.done")))
         return None
 
@@ -481,11 +367,11 @@ class TeamsFeature(Feature):
         user = str(turn.user.key)
         if invite.kind == "role" and invite.role:
             if turn.has_role(invite.role):
-                turn.say(turn.t("teams.already_role", role=role_name(turn, invite.role)))
+                turn.say(turn.t("teams.already_role", role=views.role_name(turn, invite.role)))
                 return True
             turn.ops += [GrantRole(user, invite.role, invite.created_by, turn.now),
                          ConsumeInvite(invite.code)]
-            turn.say(turn.t("teams.role_granted", role=role_name(turn, invite.role)))
+            turn.say(turn.t("teams.role_granted", role=views.role_name(turn, invite.role)))
             return True
         team = self.directory.team(invite.team_id) if invite.team_id is not None else None
         if team is None:
@@ -507,9 +393,3 @@ class TeamsFeature(Feature):
         Command("myteams", cmd_myteams, "menu.myteams"),
         Command("leave", cmd_leave, "menu.leave"),
     )
-
-def role_name(turn: TurnApi, role: str | None) -> str:
-    """A role's name in the user's language ('coordinator' -> 'a coordinator')."""
-    if role == "admin":
-        return turn.t("teams.role_name.admin")
-    return turn.t("teams.role_name.coordinator")
