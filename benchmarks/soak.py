@@ -40,11 +40,11 @@ sys.path.insert(0, str(PROJECT))
 from bot.channels.telegram.commands import TELEGRAM_MESSAGES  # noqa: E402
 from bot.channels.telegram.inbox import Inbox  # noqa: E402
 from bot.channels.telegram.translate import CHANNEL, read_update  # noqa: E402
-from bot.cli_admin import engine_parts  # noqa: E402
 from bot.definitions.checked import load_content  # noqa: E402
 from bot.engine.engine import Engine  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402
 from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore  # noqa: E402
+from bot.wiring import engine_parts  # noqa: E402
 
 USERNAME = "ccbot_soak_bot"
 WORDS = {1: "not yet", 2: "developing", 3: "established", 4: "embedded"}

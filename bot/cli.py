@@ -39,8 +39,8 @@ from bot.logging_setup import FORMAT_ENV, FORMATS, LogFormatError, configure, lo
 
 if TYPE_CHECKING:
     from bot.channels.telegram.reloading import Reloading
-    from bot.cli_admin import Parts
     from bot.storage.sqlite_store import SQLiteStore
+    from bot.wiring import Parts
 
 log = logging.getLogger("ccbot")
 
@@ -84,8 +84,8 @@ def _engine(args: argparse.Namespace, reply_outbox: bool = False) -> Engine:
 def _engine_and_parts(args: argparse.Namespace,
                       reply_outbox: bool = False) -> tuple[Engine, Parts]:
     """The engine, and the coordinator parts the Telegram bot's sender and scheduler use."""
-    from bot.cli_admin import engine_parts
     from bot.storage.sqlite_store import SQLiteStore
+    from bot.wiring import engine_parts
 
     content = _content(args)
     try:
@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "runs. See docs/OPERATIONS.md for what each figure counts.")
     stats.add_argument("--json", action="store_true", help="one JSON object, for monitoring")
     stats.set_defaults(func=cmd_stats)
-    from bot.cli_admin import add_commands
+    from bot.admin.parser import add_commands
     add_commands(sub, [common, with_db])
     return parser
 

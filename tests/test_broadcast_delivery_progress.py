@@ -15,10 +15,10 @@ from bot.channels.telegram.broadcaster import BroadcastSender
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.config import TelegramConfig
 from bot.channels.telegram.pacing import Limits, Pacing
-from bot.cli_admin import engine_parts
 from bot.definitions.model import Content
 from bot.engine.engine import Engine
 from bot.storage.sqlite_store import SQLiteStore
+from bot.wiring import engine_parts
 
 COORDINATOR = 42
 PEOPLE = [850_000_000 + i for i in range(5)]

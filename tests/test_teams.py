@@ -403,8 +403,8 @@ def test_the_real_command_line_reports_mistakes_without_a_traceback(tmp_path: Pa
 # ---------------------------------------------------------------------- wiring and content
 def test_engine_parts_wire_admins_from_the_environment(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.cli_admin import engine_parts
     from bot.storage.sqlite_store import SQLiteStore
+    from bot.wiring import engine_parts
 
     store = SQLiteStore(tmp_path / "parts.db")
     try:

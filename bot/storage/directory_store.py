@@ -12,6 +12,7 @@ from bot.engine.core.records import Op
 from bot.engine.ports import directory_ops as ops
 from bot.engine.ports.broadcasts import (
     BLOCKED,
+    BLOCKED_EARLIER,
     FAILED,
     PENDING,
     SENDING,
@@ -32,8 +33,6 @@ from bot.engine.ports.teams import Cohort, Invite, Member, Team
 from bot.storage import schema_teams, team_view_store
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
-
-BLOCKED_EARLIER = "blocked the bot earlier"
 
 _BROADCAST_COLUMNS = ("id, created_by, audience, audience_label, kind, question, body, "
                       "created_at, status, schedule_id, progress_chat_id, progress_message_id, "

@@ -35,7 +35,7 @@ from bot.storage.directory_store import SQLiteDirectory
 from bot.storage.sqlite_store import SQLiteStore
 
 if TYPE_CHECKING:
-    from bot.cli_admin import Parts
+    from bot.wiring import Parts
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
     message (pacing.py).
     """
     if parts is None:
-        from bot.cli_admin import engine_parts
+        from bot.wiring import engine_parts
 
         parts = engine_parts(store)
     bot = make_bot(config)

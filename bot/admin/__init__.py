@@ -1,0 +1,1 @@
+"""The coordinator subcommands of `ccbot`: roles, teams, cohorts, broadcasts, schedules, export."""

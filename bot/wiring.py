@@ -1,0 +1,40 @@
+"""The composition of the coordinator parts: features, RoleBook and directory over one database."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from bot.engine.coordination import coordination
+from bot.engine.core.feature_api import Feature
+from bot.engine.core.roles import ADMINS_ENV, DirectoryRoles, parse_admins
+from bot.storage.directory_store import SQLiteDirectory, install
+from bot.storage.sqlite_store import SQLiteStore
+
+USERNAME_ENV = "CCBOT_BOT_USERNAME"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The coordinator parts of a running bot, over one database."""
+
+    features: list[Feature]
+    roles: DirectoryRoles
+    directory: SQLiteDirectory
+
+
+def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
+    """The coordinator features and RoleBook for Engine(), and the directory they share.
+
+    bot/cli.py passes `features` and `roles` to Engine(...); the broadcast sender and the
+    scheduler (bot.engine.schedules.run_due, bot.engine.digests.due_digests with
+    admins=roles.admins) use `directory`. Admins come from CCBOT_ADMINS
+    (AdminsError, a ValueError naming it, if malformed); invite links use `bot_username`, else
+    $CCBOT_BOT_USERNAME, the stored setting, or 'ccbot'.
+    """
+    admins = parse_admins(os.environ.get(ADMINS_ENV))
+    directory = install(store)
+    name = (bot_username or os.environ.get(USERNAME_ENV) or directory.setting("bot_username")
+            or "ccbot")
+    features, roles = coordination(directory, admins, name)
+    return Parts(features, roles, directory)
