@@ -94,6 +94,11 @@ class Transcript:
         names += [s.as_user for s in self.steps if s.as_user is not None]
         return tuple(dict.fromkeys(names))
 
+    def several(self) -> bool:
+        """True if it needs a coordinator world (replay_world), not one user's engine."""
+        return self.given is not None or any(s.as_user or s.receive or s.remember
+                                             for s in self.steps)
+
     def key(self, name: str) -> UserKey:
         """A Telegram-like key for a named person (numeric ids, as Telegram's are)."""
         return UserKey("telegram", str(100 + self.people().index(name)))
@@ -119,9 +124,26 @@ def _given(data: dict[str, Any], folder: Path) -> Given:
     )
 
 
+TOP_KEYS = {"name", "user", "locale", "given", "steps"}
+STEP_KEYS = {"send", "tap", "expect", "expect_not", "choices", "as", "receive", "remember"}
+GIVEN_KEYS = {"admins", "roles", "onboarded", "teams", "answers"}
+
+
+def _known(path: Path, where: str, keys: Any, allowed: set[str]) -> None:
+    """A misspelt key would silently be ignored: refuse it, naming the file and the place."""
+    unknown = sorted(set(keys) - allowed)
+    assert not unknown, f"{path.name} {where}: unknown key(s) {unknown}; use {sorted(allowed)}"
+
+
 def load(path: Path) -> Transcript:
     """Parse a transcript file."""
     data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
+    _known(path, "top level", data, TOP_KEYS)
+    _known(path, "given", data.get("given") or {}, GIVEN_KEYS)
+    for number, step in enumerate(data["steps"], start=1):
+        _known(path, f"step {number}", step, STEP_KEYS)
+        assert step.get("receive", "broadcast") == "broadcast", (
+            f"{path.name} step {number}: `receive:` takes one value, broadcast")
     steps = tuple(
         Step(
             send=str(s["send"]) if "send" in s else None,
@@ -157,6 +179,7 @@ def flat(text: str) -> str:
 
 def replay_engine(engine: Engine, transcript: Transcript) -> None:
     """Replay through the engine; assert every expectation, naming the step that failed."""
+    assert not transcript.several(), f"{transcript.name}: several people; use replay_world"
     key = UserKey("test", transcript.user)
     choices: tuple[Choice, ...] = ()
     for number, step in enumerate(transcript.steps, start=1):
@@ -290,6 +313,7 @@ def _received(world: World, key: UserKey, inbox: dict[UserKey, list[Delivery]]) 
 def replay_console(transcript: Transcript, db: Path, extra_env: dict[str, str] | None = None,
                    ) -> str:
     """Replay through `ccbot chat` as a subprocess; taps are typed as the button's label."""
+    assert not transcript.several(), f"{transcript.name}: the console has one user"
     lines = [step.tap if step.tap is not None else (step.send or "")
              for step in transcript.steps]
     # The console opens with an implicit /start; drop a leading explicit one to keep steps aligned.
