@@ -26,6 +26,9 @@ from coordinator_world import ccbot
 from fake_bot_api import FakeBotAPI
 from test_telegram_process import env_for, stop_bot
 
+# Real processes, kill -9, and hundreds of recipients against the fake Bot API.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 COORDINATOR = 42
 

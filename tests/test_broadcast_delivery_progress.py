@@ -20,6 +20,8 @@ from bot.engine.engine import Engine
 from bot.storage.sqlite_store import SQLiteStore
 from bot.wiring import engine_parts
 
+pytestmark = pytest.mark.slow  # the broadcast sender end to end against the fake Bot API
+
 COORDINATOR = 42
 PEOPLE = [850_000_000 + i for i in range(5)]
 

@@ -44,6 +44,8 @@ from bot.channels.telegram.config import RATE_ENV
 from bot.storage.directory_store import install
 from bot.storage.sqlite_store import SQLiteStore
 
+pytestmark = pytest.mark.slow  # kills a real bot process with SIGKILL at random moments
+
 PROJECT = Path(__file__).resolve().parent.parent
 USERS = 30
 QUIET = 150

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test runs `ccbot` as a subprocess
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 

@@ -24,6 +24,7 @@ from functools import cache
 from itertools import count
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
@@ -426,6 +427,7 @@ class Fuzzer:
 
 
 # ---------------------------------------------------------------------------------- tests
+@pytest.mark.slow  # 800 random conversations: a soak of the engine (the others stay quick)
 @settings(FUZZ, max_examples=examples(800))
 @given(actions=action_lists)
 def test_random_event_sequences_keep_every_invariant(actions: list[Action]) -> None:

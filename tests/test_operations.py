@@ -272,6 +272,7 @@ def get(url: str) -> tuple[int, dict[str, Any]]:
         return error.code, json.loads(error.read() or b"{}")
 
 
+@pytest.mark.slow
 def test_healthz_in_the_webhook_process_answers_without_a_secret_and_handles_nothing(
         bot_api: FakeBotAPI, tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> None:
     port = free_port()

@@ -150,6 +150,7 @@ def ccbot(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
                           capture_output=True, cwd=PROJECT, timeout=60)
 
 
+@pytest.mark.slow
 def test_ccbot_chat_waits_for_a_lock_then_says_what_to_do_and_loses_nothing(
         tmp_path: Path) -> None:
     db = str(tmp_path / "chat.db")
@@ -169,6 +170,7 @@ def test_ccbot_chat_waits_for_a_lock_then_says_what_to_do_and_loses_nothing(
     assert "Welcome back" in again and "Is that OK with you?" not in again  # nothing lost
 
 
+@pytest.mark.slow
 def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_the_lock_goes(
         bot_api: FakeBotAPI, tmp_path: Path, content: Content,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -220,6 +222,7 @@ def until(predicate: Callable[[], bool], timeout: float) -> bool:
     return predicate()
 
 
+@pytest.mark.slow
 def test_an_update_whose_turn_meets_a_lock_is_handled_when_the_lock_goes(
         bot_api: FakeBotAPI, tmp_path: Path, content: Content,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -266,6 +269,7 @@ def test_a_full_disk_leaves_the_update_in_the_inbox_and_it_is_handled_once_space
     store.close()
 
 
+@pytest.mark.slow
 def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_space_returns(
         bot_api: FakeBotAPI, tmp_path: Path, content: Content,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -287,6 +291,7 @@ def test_polling_leaves_an_update_it_could_not_store_unacknowledged_until_space_
     scenario(bot_api, tmp_path, content, story)
 
 
+@pytest.mark.slow
 def test_an_update_whose_turn_meets_a_full_disk_is_handled_once_space_returns(
         bot_api: FakeBotAPI, tmp_path: Path, content: Content,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -325,6 +330,7 @@ def another_programs_database(db: Path) -> None:
     conn.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("breaks, expected", [
     (not_a_database, "is not a valid ccbot database (file is not a database); restore it "
                      "from a backup or point --db / CCBOT_DB at another file. Nothing was "
@@ -360,6 +366,7 @@ def run_with_content(fake: FakeBotAPI, tmp_path: Path, folder: Path,
                           capture_output=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_a_content_path_that_is_a_file_is_a_clear_error_naming_it(
         bot_api: FakeBotAPI, tmp_path: Path) -> None:
     folder = tmp_path / "content"
@@ -390,6 +397,7 @@ def as_unprivileged(probe: Path) -> tuple[str, ...] | None:
     return NO_DAC if check.returncode != 0 else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["content", "content/steps"])
 def test_an_unreadable_content_folder_is_a_clear_error_naming_it(
         bot_api: FakeBotAPI, tmp_path: Path, which: str) -> None:

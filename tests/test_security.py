@@ -74,6 +74,7 @@ def token_api() -> Iterator[FakeBotAPI]:
         assert api.server_errors == []
 
 
+@pytest.mark.slow
 def test_a_debug_run_with_errors_never_logs_the_token_and_every_line_is_json(
         token_api: FakeBotAPI, tmp_path: Path) -> None:
     fake, db, log = token_api, tmp_path / "bot.db", tmp_path / "bot.log"
@@ -113,6 +114,7 @@ def test_a_debug_run_with_errors_never_logs_the_token_and_every_line_is_json(
         assert secret not in text
 
 
+@pytest.mark.slow
 def test_an_update_with_a_language_code_that_is_not_text_is_answered_not_stuck(
         bot_api: FakeBotAPI, tmp_path: Path, content: Content) -> None:
     # Before: the engine raised on the number, and so did the apology, so the update stayed

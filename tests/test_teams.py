@@ -389,6 +389,7 @@ def test_cli_mistakes_are_one_line_and_exit_2(tmp_path: Path,
     assert "not a user" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_the_real_command_line_reports_mistakes_without_a_traceback(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -29,6 +29,8 @@ from bot.engine.core.events import Event, Response
 from bot.engine.engine import Engine
 from bot.storage.sqlite_store import SQLiteStore
 
+pytestmark = pytest.mark.slow  # the Telegram channel end to end against the fake Bot API
+
 USER = 501_234_567
 OTHER = 502_345_678
 GROUP = -1_001_234_567

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fake_bot_api import FakeBotAPI
+
+pytestmark = pytest.mark.slow  # starts `ccbot run` / `ccbot webhook` processes and kills them
 
 PROJECT = Path(__file__).resolve().parent.parent
 WORDS = {1: "not yet", 2: "developing", 3: "established", 4: "embedded"}

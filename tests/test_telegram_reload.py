@@ -7,8 +7,11 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 from fake_bot_api import FakeBotAPI
 from test_telegram_process import PROJECT, start_bot, stop_bot
+
+pytestmark = pytest.mark.slow  # starts `ccbot run` processes and signals them
 
 QUESTION = "How far do you use what service users and communities tell you"
 

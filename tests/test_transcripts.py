@@ -34,6 +34,7 @@ def test_transcript_through_engine_with_sqlite_store(path: Path, content: Conten
         store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.stem)
 def test_transcript_through_console(path: Path, tmp_path: Path) -> None:
     replay_console(load(path), tmp_path / "console.db")

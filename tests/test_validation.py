@@ -194,6 +194,7 @@ def test_content_error_lists_problems_when_loading(project: Path) -> None:
     assert any("start step 'outcomes.nothing'" in p.message for p in caught.value.problems)
 
 
+@pytest.mark.slow
 def test_cli_validate_prints_file_path_hint_and_exits_1(project: Path) -> None:
     edit(project / "dialogues/cycle.yaml", "ask: delivery.agility,", "ask: delivery.agilty,")
     result = subprocess.run(
@@ -205,6 +206,7 @@ def test_cli_validate_prints_file_path_hint_and_exits_1(project: Path) -> None:
     assert "hint:" in result.stdout
 
 
+@pytest.mark.slow
 def test_cli_validate_passes_on_shipped_content() -> None:
     result = subprocess.run([sys.executable, "-m", "bot.cli", "validate"], capture_output=True,
                             text=True, cwd=PROJECT)
