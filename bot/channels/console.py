@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -113,9 +111,3 @@ class Console:
         path.write_bytes(attachment.data)
         return path.resolve()
 
-
-def run_console(build: Callable[[], Engine], user: str, files_dir: Path,
-                locale: str | None = None) -> int:
-    """Wire a console to stdin/stdout."""
-    engine = build()
-    return Console(engine, user, sys.stdin.buffer, sys.stdout, files_dir, locale).run()

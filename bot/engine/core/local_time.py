@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.engine.ports.directory import Rejected
 from bot.engine.ports.schedules import Schedule
 
-FREQUENCIES = ("daily", "weekly", "once")
 _CLOCK = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 # Counting missed runs stops here (a year of daily runs); only the count's size is reported.
 _MAX_COUNT = 400

@@ -74,8 +74,6 @@ class DialogueMachine:
             auto_transitions=False,
             send_event=True,
         )
-        asks = [s.id for s in dialogue.ask_steps]
-        self._previous = {s.next: s.id for s in dialogue.ask_steps if s.next in asks}
 
     def _states(self) -> list[str]:
         states: list[str] = []
@@ -138,18 +136,9 @@ class DialogueMachine:
             raise IllegalMove(f"'{trigger}' is not allowed from '{cursor.state}'")
         return cursor.state
 
-    def can(self, state: str, trigger: str) -> bool:
-        """True when `trigger` has a transition out of `state` (conditions not evaluated)."""
-        event = self.machine.events.get(trigger)
-        return bool(event and (state in event.transitions or "*" in event.transitions))
-
     def has_state(self, state: str) -> bool:
         """True when `state` exists in this dialogue."""
         return state in self.machine.states
-
-    def previous(self, step_id: str) -> str | None:
-        """The ask step before this one, if any."""
-        return self._previous.get(step_id)
 
     def steps_in_pass(self, start: str) -> list[str]:
         """Ask step ids of one pass, in order, starting at `start`."""

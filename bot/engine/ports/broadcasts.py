@@ -10,7 +10,6 @@ from bot.engine.core.events import UserKey
 
 # Delivery statuses of one recipient's copy of a broadcast (docs/BROADCASTS.md).
 PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
-DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED)
 # The reason given for copies not sent because the recipient had blocked the bot before.
 BLOCKED_EARLIER = "blocked the bot earlier"
 
