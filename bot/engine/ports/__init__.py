@@ -1,0 +1,1 @@
+"""The engine's ports: small protocols and the plain values that cross them."""
