@@ -63,6 +63,8 @@ def read_stats(path: str | Path, now: float | None = None) -> Stats:
                 # A table made by a later migration is missing until the bot has started once.
                 return int(conn.execute(sql, params).fetchone()[0]) if table in tables else 0
 
+            # Named `outbox` until schema m003 renames it at the bot's next start.
+            replies = "outbox" if "outbox" in tables else "reply_outbox"
             stats = Stats(
                 users=one("users", "SELECT COUNT(*) FROM users"),
                 consented=one("users", "SELECT COUNT(*) FROM users WHERE consent = 1"),
@@ -74,11 +76,12 @@ def read_stats(path: str | Path, now: float | None = None) -> Stats:
                 reflections_completed=one("answers", _COMPLETED, ("reflect", REFLECTION_STEPS)),
                 blocked_users=one("users", "SELECT COUNT(*) FROM users WHERE status = 'blocked'"),
                 inbox=one("inbox", "SELECT COUNT(*) FROM inbox"),
-                outbox_pending=one("outbox",
-                                   "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
-                outbox_failed=one("outbox", "SELECT COUNT(*) FROM outbox WHERE status = 'failed'"),
-                outbox_blocked=one("outbox",
-                                   "SELECT COUNT(*) FROM outbox WHERE status = 'blocked'"),
+                outbox_pending=one(replies, f"SELECT COUNT(*) FROM {replies} WHERE status ="
+                                   " 'pending'"),
+                outbox_failed=one(replies, f"SELECT COUNT(*) FROM {replies} WHERE status ="
+                                  " 'failed'"),
+                outbox_blocked=one(replies, f"SELECT COUNT(*) FROM {replies} WHERE status ="
+                                   " 'blocked'"),
                 broadcast_pending=one("broadcast_outbox",
                                       "SELECT COUNT(*) FROM broadcast_outbox WHERE status IN"
                                       " ('pending', 'sending')"),
