@@ -8,10 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # directory_store uses the statements below inside its own transactions
     from bot.storage.sqlite_store import SQLiteStore
 
-BLOCKED = "blocked"
-# The condition on `users u` for someone the bot may send to; an older row has no status.
-REACHABLE = "COALESCE(u.status, 'active') != 'blocked'"
-
 
 def block_user(conn: sqlite3.Connection, user_key: str) -> None:
     """Inside an open transaction: the user blocked the bot."""

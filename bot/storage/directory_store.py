@@ -36,7 +36,7 @@ from bot.engine.pseudonyms import new_secret_op
 from bot.engine.records import Op
 from bot.engine.store import StoreError
 from bot.storage import schema_teams, team_view_store
-from bot.storage.blocked_chats import REACHABLE, block_user, unblock_user
+from bot.storage.blocked_chats import block_user, unblock_user
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
 
@@ -169,7 +169,8 @@ class SQLiteDirectory(TeamViewReads):
             return []
         kind, ident = split_audience(audience)
         marks = ", ".join("?" * len(wanted))
-        where = (f"u.consent = 1 AND {REACHABLE} "
+        # Not blocked, as the registry keeps it (bot/storage/blocked_chats.py).
+        where = (f"u.consent = 1 AND COALESCE(u.status, 'active') != 'blocked' "
                  f"AND u.channel IN ({marks})")
         if kind == EVERYONE:
             sql = f"SELECT u.key, u.external_id, u.locale FROM users u WHERE {where}"

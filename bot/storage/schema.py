@@ -87,7 +87,7 @@ def m003_reply_outbox(db: Database) -> None:
     # A rename keeps every row, so replies pending in an existing database are still sent.
     # m002 stays as it was: it already ran on existing databases, and a new one runs both.
     db.execute("ALTER TABLE outbox RENAME TO reply_outbox")
-    for old in ("idx_outbox_channel_chat_id_status_id", "idx_outbox_user_key"):
-        db.execute(f"DROP INDEX IF EXISTS {old}")
+    db.execute("DROP INDEX IF EXISTS idx_outbox_channel_chat_id_status_id")
+    db.execute("DROP INDEX IF EXISTS idx_outbox_user_key")
     _table(db, "reply_outbox").create_index(["channel", "chat_id", "status", "id"])
     _table(db, "reply_outbox").create_index(["user_key"])
