@@ -38,12 +38,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bot.channels.telegram.commands import TELEGRAM_MESSAGES  # noqa: E402
-from bot.channels.telegram.inbox import Inbox  # noqa: E402
-from bot.channels.telegram.translate import CHANNEL, read_update  # noqa: E402
+from bot.channels.telegram.translate import CHANNEL, inbox_items, read_update  # noqa: E402
 from bot.definitions.checked import load_content  # noqa: E402
 from bot.engine.engine import Engine  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402
-from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore  # noqa: E402
+from bot.storage.inbox import SQLiteInbox  # noqa: E402
+from bot.storage.reply_outbox import SQLiteReplyOutbox, queue_each_turn  # noqa: E402
+from bot.storage.sqlite_store import SQLiteStore  # noqa: E402
 from bot.wiring import engine_parts  # noqa: E402
 
 USERNAME = "ccbot_soak_bot"
@@ -128,10 +129,10 @@ def schedule(users: int, updates: int) -> list[int]:
 def run(users: int, updates: int, every: int, db: Path) -> dict[str, Any]:
     content = load_content(PROJECT / "content", PROJECT / "dialogues",
                            REQUIRED_MESSAGES + TELEGRAM_MESSAGES)
-    store = SQLiteStore(db, reply_outbox=True)
+    store = queue_each_turn(SQLiteStore(db))
     parts = engine_parts(store, USERNAME)
     engine = Engine(content, store, features=parts.features, roles=parts.roles)
-    inbox, outbox = Inbox(store), ReplyOutbox(store, CHANNEL)
+    inbox, outbox = SQLiteInbox(store), SQLiteReplyOutbox(store, CHANNEL)
     people = [Person(900_000_000 + i) for i in range(users)]
     order = schedule(users, updates)
     replies_sent = 0
@@ -141,7 +142,7 @@ def run(users: int, updates: int, every: int, db: Path) -> dict[str, Any]:
     def one(person: Person, update_id: int) -> None:
         nonlocal replies_sent
         started = time.perf_counter()
-        item, = inbox.add([person.next_update(update_id)])
+        item, = inbox.add(inbox_items([person.next_update(update_id)]))
         event = read_update(item.update, USERNAME).event
         assert event is not None
         engine.handle(event)
@@ -170,8 +171,8 @@ def run(users: int, updates: int, every: int, db: Path) -> dict[str, Any]:
     handled = updates - users
     backlog = {
         "inbox": store.query("SELECT COUNT(*) FROM inbox")[0][0],
-        "outbox": store.query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")[0][0],
-        "outbox_failed": store.query("SELECT COUNT(*) FROM outbox WHERE status != 'pending'"
+        "outbox": store.query("SELECT COUNT(*) FROM reply_outbox WHERE status = 'pending'")[0][0],
+        "outbox_failed": store.query("SELECT COUNT(*) FROM reply_outbox WHERE status != 'pending'"
                                      )[0][0],
     }
     figures = {

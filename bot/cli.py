@@ -77,19 +77,20 @@ def _charts() -> ChartRenderer | None:
     return MatplotlibCharts()
 
 
-def _engine(args: argparse.Namespace, reply_outbox: bool = False) -> Engine:
-    return _engine_and_parts(args, reply_outbox)[0]
+def _engine(args: argparse.Namespace) -> Engine:
+    return _engine_and_parts(args)[0]
 
 
-def _engine_and_parts(args: argparse.Namespace,
-                      reply_outbox: bool = False) -> tuple[Engine, Parts]:
+def _engine_and_parts(args: argparse.Namespace) -> tuple[Engine, Parts]:
     """The engine, and the coordinator parts the Telegram bot's sender and scheduler use."""
     from bot.storage.sqlite_store import SQLiteStore
     from bot.wiring import engine_parts
 
     content = _content(args)
     try:
-        store = SQLiteStore(settings.db_path(args.db), reply_outbox=reply_outbox)
+        # The Telegram channel has the store queue replies (sqlite_channel.py); `ccbot chat`
+        # prints them, so its store queues nothing.
+        store = SQLiteStore(settings.db_path(args.db))
         parts = engine_parts(store)
     except (StoreError, ValueError) as exc:
         # ValueError: a malformed CCBOT_ADMINS; the message names the variable.
@@ -130,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.telegram.app import run_polling
 
     config = _telegram_config(args)
-    engine, parts = _engine_and_parts(args, reply_outbox=True)
+    engine, parts = _engine_and_parts(args)
     try:
         return run_polling(config, engine, _sqlite(engine), parts, _reloading(args, engine))
     finally:
@@ -143,7 +144,7 @@ def cmd_webhook(args: argparse.Namespace) -> int:
 
     config = _telegram_config(args)
     hook = webhook_config(args.listen, args.port, args.url, args.secret)
-    engine, parts = _engine_and_parts(args, reply_outbox=True)
+    engine, parts = _engine_and_parts(args)
     try:
         return run_webhook(config, hook, engine, _sqlite(engine), parts,
                            _reloading(args, engine))

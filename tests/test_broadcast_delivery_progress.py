@@ -12,9 +12,9 @@ from fake_bot_api import FakeBotAPI
 
 from bot.channels.telegram.app import connect, make_bot
 from bot.channels.telegram.broadcaster import BroadcastSender
-from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.config import TelegramConfig
 from bot.channels.telegram.pacing import Limits, Pacing
+from bot.channels.telegram.sqlite_channel import sqlite_channel
 from bot.definitions.model import Content
 from bot.engine.engine import Engine
 from bot.storage.sqlite_store import SQLiteStore
@@ -27,14 +27,14 @@ PEOPLE = [850_000_000 + i for i in range(5)]
 
 
 async def send_all(fake: FakeBotAPI, db: Path, content: Content, bid: int) -> int | None:
-    store = SQLiteStore(db, reply_outbox=True)
+    store = SQLiteStore(db)
     parts = engine_parts(store)
     engine = Engine(content, store, features=parts.features, roles=parts.roles)
     config = TelegramConfig(fake.token, fake.base_url, 4, 2.0, poll_timeout=1)
     bot = make_bot(config)
     await connect(bot, config)
     pacing = Pacing(Limits(rate=None))
-    channel = TelegramChannel(bot, engine, store, bot.username, 4, pacing=pacing)
+    channel = sqlite_channel(bot, engine, store, bot.username, 4, pacing=pacing)
     sender = BroadcastSender(channel, parts.directory, pacing, progress_every=0.2)
     try:
         sender.recover()
@@ -45,7 +45,7 @@ async def send_all(fake: FakeBotAPI, db: Path, content: Content, bid: int) -> in
         await sender.close(1.0)
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-        await channel.scheduler.close(1.0)
+        await channel.queues.close(1.0)
         found = parts.directory.broadcast(bid)
         return found.progress_message_id if found else None
     finally:

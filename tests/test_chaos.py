@@ -193,7 +193,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     assert notes == typed
     assert db_rows(db, "SELECT COUNT(*) FROM answers")[0][0] == 12 * USERS
     assert db_rows(db, "SELECT COUNT(*) FROM inbox")[0][0] == 0
-    assert db_rows(db, "SELECT COUNT(*) FROM outbox")[0][0] == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM reply_outbox")[0][0] == 0
     assert integrity == "ok"
     # The recipients are the people who had agreed to take part when it was queued.
     assert queued and len(outbox) == int(queued.split("recipients: ")[1].split(")")[0]) > 0

@@ -207,7 +207,7 @@ def stats_world(path: Path) -> None:
                          " VALUES (?, ?, ?, ?, ?, 0)", answers)
         conn.executemany("INSERT INTO inbox (channel, update_id, chat_id, body, received_at)"
                          " VALUES ('telegram', ?, '1', '{}', 0)", [(u,) for u in (7, 8, 9)])
-        conn.executemany("INSERT INTO outbox (channel, chat_id, text, status) VALUES"
+        conn.executemany("INSERT INTO reply_outbox (channel, chat_id, text, status) VALUES"
                          " ('telegram', '1', 'hi', ?)",
                          [("pending",), ("pending",), ("failed",), ("blocked",)])
         conn.execute("INSERT INTO broadcasts (id, audience, kind) VALUES (1, 'everyone', 'text')")
@@ -308,11 +308,11 @@ async def fetch(app: tornado.web.Application, method: str = "GET") -> tuple[int,
 
 def test_healthz_counts_the_backlog_and_says_503_when_the_database_does_not_answer(
         tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "h.db", reply_outbox=True)
+    store = SQLiteStore(tmp_path / "h.db")
     with store.transaction() as conn:
         conn.executemany("INSERT INTO inbox (channel, update_id, chat_id, body) VALUES"
                          " ('telegram', ?, '1', '{}')", [(1,), (2,)])
-        conn.executemany("INSERT INTO outbox (channel, chat_id, text, status) VALUES"
+        conn.executemany("INSERT INTO reply_outbox (channel, chat_id, text, status) VALUES"
                          " ('telegram', '1', 'hi', ?)", [("pending",), ("failed",)])
     app = tornado.web.Application([health.route(store)])
     code, body = asyncio.run(fetch(app))

@@ -26,12 +26,13 @@ from fake_bot_api import FakeBotAPI
 from test_telegram_channel import USER, Bot, scenario
 from test_telegram_process import env_for
 
-from bot.channels.telegram.inbox import Inbox
-from bot.channels.telegram.translate import read_update
+from bot.channels.telegram.translate import inbox_items, read_update
 from bot.definitions.model import Content
 from bot.engine.core.events import Event, Response, UserKey
 from bot.engine.engine import Engine
 from bot.engine.ports.store import StoreUnavailable
+from bot.storage.inbox import SQLiteInbox
+from bot.storage.reply_outbox import queue_each_turn
 from bot.storage.sqlite_store import BUSY_TIMEOUT_MS, SQLiteStore
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -122,12 +123,12 @@ def test_a_write_waits_for_a_lock_and_goes_ahead_when_it_is_released(content: Co
 
 def test_a_lock_held_past_the_wait_is_a_clear_error_and_the_update_is_handled_after(
         content: Content, tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "bot.db", reply_outbox=True)
+    store = queue_each_turn(SQLiteStore(tmp_path / "bot.db"))
     person = Person(Engine(content, store))
     person.to_first_note()
     before = store.load_user(person.key)
     store.conn.execute("PRAGMA busy_timeout = 200")  # the default 5 s, shortened for the test
-    item, = Inbox(store).add([message(200, "my note")])
+    item, = SQLiteInbox(store).add(inbox_items([message(200, "my note")]))
     holder = lock(tmp_path / "bot.db")
     event = read_update(item.update, USERNAME).event
     assert event is not None
@@ -209,7 +210,7 @@ def prepared(content: Content, db: Path, update: dict[str, Any], note: str | Non
     person.to_first_note()
     if note is not None:
         person.say(note)
-    Inbox(store).add([update])
+    SQLiteInbox(store).add(inbox_items([update]))
     store.close()
 
 
@@ -245,13 +246,13 @@ def test_an_update_whose_turn_meets_a_lock_is_handled_when_the_lock_goes(
 # ---------------------------------------------------------------------- a full disk
 def test_a_full_disk_leaves_the_update_in_the_inbox_and_it_is_handled_once_space_returns(
         content: Content, tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "bot.db", reply_outbox=True)
+    store = queue_each_turn(SQLiteStore(tmp_path / "bot.db"))
     person = Person(Engine(content, store))
     person.to_first_note()
     person.say(LONG_NOTE)
-    store.query("DELETE FROM outbox")  # what the bot sent before
+    store.query("DELETE FROM reply_outbox")  # what the bot sent before
     before = store.load_user(person.key)
-    item, = Inbox(store).add([message(200, BIG_REPLY)])
+    item, = SQLiteInbox(store).add(inbox_items([message(200, BIG_REPLY)]))
     event = read_update(item.update, USERNAME).event
     assert event is not None
     limit = fill_disk(store.conn)
@@ -259,11 +260,11 @@ def test_a_full_disk_leaves_the_update_in_the_inbox_and_it_is_handled_once_space
         person.engine.handle(event)
     assert not store.seen("telegram", 200) and store.load_user(person.key) == before
     assert rows(store, "SELECT update_id FROM inbox") == [(200,)]
-    assert rows(store, "SELECT COUNT(*) FROM outbox") == [(0,)]
+    assert rows(store, "SELECT COUNT(*) FROM reply_outbox") == [(0,)]
     free_disk(store.conn, limit)
     assert person.engine.handle(event).replies[0].document is not None
     assert person.engine.handle(event).duplicate
-    assert rows(store, "SELECT COUNT(*) FROM outbox WHERE document IS NOT NULL") == [(1,)]
+    assert rows(store, "SELECT COUNT(*) FROM reply_outbox WHERE document IS NOT NULL") == [(1,)]
     assert rows(store, "SELECT COUNT(*) FROM inbox") == [(0,)]
     assert rows(store, "PRAGMA integrity_check") == [("ok",)]
     store.close()

@@ -31,7 +31,8 @@ from bot.engine.ports.directory import Rejected, commit_ops
 from bot.engine.ports.directory_ops import GrantRole, SetMemberRole
 from bot.engine.ports.team_reads import TeamActivity
 from bot.storage.directory_store import install
-from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
+from bot.storage.reply_outbox import SQLiteReplyOutbox, queue_each_turn
+from bot.storage.sqlite_store import SQLiteStore
 
 REFUSED = "only available to coordinators or managers"
 SECRET = "NOTE-ONLY-FOR-ITS-AUTHOR-7f3a"
@@ -504,14 +505,14 @@ def test_a_digest_is_queued_in_the_reply_outbox_with_its_claim(content: Content,
     boss = team_world(world, respondents=3)
     boss.send("/digest on monday 09:00 Europe/London")
     world.close()
-    store = SQLiteStore(path, reply_outbox=True)
+    store = queue_each_turn(SQLiteStore(path))
     directory = install(store)
     (message,) = due_digests(directory, store, content, MemoryCharts(), MONDAY_0900_LONDON)
     assert message.queued
-    queued = ReplyOutbox(store, "telegram").pending(MANAGER)
+    queued = SQLiteReplyOutbox(store, "telegram").pending(MANAGER)
     assert [q.reply for q in queued] == list(message.replies)
     assert due_digests(directory, store, content, MemoryCharts(), MONDAY_0900_LONDON) == []
-    assert len(ReplyOutbox(store, "telegram").pending(MANAGER)) == len(message.replies)
+    assert len(SQLiteReplyOutbox(store, "telegram").pending(MANAGER)) == len(message.replies)
     store.close()
 
 

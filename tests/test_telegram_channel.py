@@ -23,10 +23,13 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.config import TelegramConfig, WebhookConfig
 from bot.channels.telegram.poller import poll
 from bot.channels.telegram.sender import RetryPolicy
+from bot.channels.telegram.sqlite_channel import sqlite_channel
+from bot.channels.telegram.translate import inbox_items
 from bot.channels.telegram.webhook import SECRET_HEADER, listen
 from bot.definitions.model import Content
 from bot.engine.core.events import Event, Response
 from bot.engine.engine import Engine
+from bot.storage.inbox import SQLiteInbox
 from bot.storage.sqlite_store import SQLiteStore
 
 pytestmark = pytest.mark.slow  # the Telegram channel end to end against the fake Bot API
@@ -54,7 +57,7 @@ class Bot:
         ok = await self.fake.wait_for_async(
             lambda: all(self.handled(u) for u in update_ids), timeout)
         assert ok, f"updates {update_ids} not handled within {timeout} s"
-        await asyncio.wait_for(self.channel.scheduler.join(), timeout)
+        await asyncio.wait_for(self.channel.queues.join(), timeout)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.store.query(f"SELECT * FROM {table}")]
@@ -83,12 +86,12 @@ class Bot:
 async def running(fake: FakeBotAPI, db: Path, content: Content, concurrency: int = 4,
                   read_timeout: float = 2.0, retry: RetryPolicy = FAST_RETRY
                   ) -> AsyncIterator[Bot]:
-    store = SQLiteStore(db, reply_outbox=True)
+    store = SQLiteStore(db)
     engine = Engine(content, store)
     config = TelegramConfig(fake.token, fake.base_url, concurrency, read_timeout, poll_timeout=1)
     bot = make_bot(config)
     username = await connect(bot, config)
-    channel = TelegramChannel(bot, engine, store, username, concurrency, retry)
+    channel = sqlite_channel(bot, engine, store, username, concurrency, retry)
     await set_menu(bot, engine)
     channel.resume()
     polling = asyncio.create_task(poll(bot, channel, 1, read_timeout))
@@ -97,7 +100,7 @@ async def running(fake: FakeBotAPI, db: Path, content: Content, concurrency: int
     finally:
         polling.cancel()
         await asyncio.gather(polling, return_exceptions=True)
-        await channel.scheduler.close(2.0)
+        await channel.queues.close(2.0)
         await bot.shutdown()
         store.close()
 
@@ -383,7 +386,7 @@ def test_429_waits_retry_after_then_delivers(bot_api: FakeBotAPI, tmp_path: Path
         assert time.monotonic() - started >= 2.0
         assert "Is that OK with you?" in texts(bot.fake, USER)[-1]
         assert len(bot.fake.calls_to("sendMessage")) == 3
-        assert bot.rows("outbox") == []
+        assert bot.rows("reply_outbox") == []
 
     scenario(bot_api, tmp_path, content, story)
 
@@ -396,7 +399,7 @@ def test_5xx_is_retried_with_backoff(bot_api: FakeBotAPI, tmp_path: Path,
         await bot.say(USER, "/start")
         assert len(texts(bot.fake, USER)) == 1
         assert len(bot.fake.calls_to("sendMessage")) == 3
-        assert bot.rows("outbox") == []
+        assert bot.rows("reply_outbox") == []
 
     scenario(bot_api, tmp_path, content, story)
 
@@ -408,7 +411,7 @@ def test_5xx_gives_up_after_bounded_tries_and_keeps_the_reason(
         await bot.say(USER, "/start")
         assert bot.fake.messages(USER) == []
         assert len(bot.fake.calls_to("sendMessage")) == FAST_RETRY.tries
-        [row] = bot.rows("outbox")
+        [row] = bot.rows("reply_outbox")
         assert row["status"] == "failed" and "Internal Server Error" in row["reason"]
         # The bot carries on with the next message.
         await bot.say(USER, "/help")
@@ -441,7 +444,7 @@ def test_blocked_user_is_marked_inactive_without_a_retry_storm(
         refused = [c for c in bot.fake.calls[calls:] if c[0] == "sendMessage"]
         assert len(refused) == 1
         assert bot.rows("users")[0]["status"] == "blocked"
-        assert {r["status"] for r in bot.rows("outbox")} == {"blocked"}
+        assert {r["status"] for r in bot.rows("reply_outbox")} == {"blocked"}
         await asyncio.sleep(0.3)
         assert len([c for c in bot.fake.calls[calls:] if c[0] == "sendMessage"]) == 1
         # Writing again means they unblocked us.
@@ -463,7 +466,7 @@ def test_not_modified_and_query_too_old_are_harmless(
         with caplog.at_level(logging.INFO):
             await bot.press(USER, "Established")
         assert "Type a short note" in texts(bot.fake, USER)[-1]
-        assert bot.rows("outbox") == []
+        assert bot.rows("reply_outbox") == []
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
     scenario(bot_api, tmp_path, content, story)
@@ -505,16 +508,16 @@ def test_left_over_replies_and_updates_are_handled_first_at_start(
 
     asyncio.run(_run_story(bot_api, db, content, first))
     # Simulate a crash: one reply queued but unsent, one update stored but unhandled.
-    store = SQLiteStore(db, reply_outbox=True)
+    store = SQLiteStore(db)
     with store.transaction() as conn:
-        conn.execute("INSERT INTO outbox (channel, chat_id, user_key, text, created_at) VALUES"
-                     " ('telegram', ?, ?, 'left over reply', 0)", (str(USER), f"telegram:{USER}"))
+        conn.execute("INSERT INTO reply_outbox (channel, chat_id, user_key, text, created_at)"
+                     " VALUES ('telegram', ?, ?, 'left over reply', 0)",
+                     (str(USER), f"telegram:{USER}"))
     update = {"update_id": 10_000, "message": {
         "message_id": 99, "date": int(time.time()), "text": "/help",
         "chat": {"id": USER, "type": "private"},
         "from": {"id": USER, "is_bot": False, "first_name": "A"}}}
-    from bot.channels.telegram.inbox import Inbox
-    Inbox(store).add([update])
+    SQLiteInbox(store).add(inbox_items([update]))
     store.close()
 
     async def second(bot: Bot) -> None:

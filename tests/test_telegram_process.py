@@ -225,7 +225,7 @@ def test_kill_9_mid_traffic_loses_nothing_and_handles_nothing_twice(
     processes[0].kill()  # SIGKILL: no clean-up of any kind
     processes[0].wait()
     killed_at = handled_count(db)
-    waiting = [db_rows(db, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("inbox", "outbox")]
+    waiting = [db_rows(db, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("inbox", "reply_outbox")]
     time.sleep(0.3)
     processes.append(start_bot(bot_api, db, log))
     for user in users:
@@ -251,7 +251,7 @@ def test_kill_9_mid_traffic_loses_nothing_and_handles_nothing_twice(
     assert twice == []
     assert db_rows(db, "SELECT COUNT(*) FROM answers")[0][0] == 12 * len(users)
     assert db_rows(db, "SELECT COUNT(*) FROM inbox")[0][0] == 0
-    assert db_rows(db, "SELECT COUNT(*) FROM outbox")[0][0] == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM reply_outbox")[0][0] == 0
     # A reply in flight at the kill may be sent again after the restart, at most one per chat.
     assert all(n <= 1 for n in doubled.values())
 

@@ -31,6 +31,7 @@ from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.store import StoreError
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
 from bot.storage import schema_teams, team_view_store
+from bot.storage.blocked_chats import block_user, unblock_user
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
 
@@ -161,6 +162,7 @@ class SQLiteDirectory(TeamViewReads):
             return []
         kind, ident = split_audience(audience)
         marks = ", ".join("?" * len(wanted))
+        # Not blocked, as the registry keeps it (bot/storage/blocked_chats.py).
         where = (f"u.consent = 1 AND COALESCE(u.status, 'active') != 'blocked' "
                  f"AND u.channel IN ({marks})")
         if kind == EVERYONE:
@@ -324,7 +326,7 @@ class SQLiteDirectory(TeamViewReads):
                                       "last_error = ?", (error,)) is None:
                 return False
             user = rows[0]["user_key"]
-            conn.execute("UPDATE users SET status = 'blocked' WHERE key = ?", (user,))
+            block_user(conn, user)
             others = _rows(conn, "SELECT DISTINCT broadcast_id FROM broadcast_outbox WHERE "
                            "user_key = ? AND status = 'pending'", (user,))
             conn.execute("UPDATE broadcast_outbox SET status = 'blocked', last_error = ? "
@@ -335,8 +337,7 @@ class SQLiteDirectory(TeamViewReads):
 
     def unblock(self, user: UserKey) -> None:
         with self.store.transaction() as conn:
-            conn.execute("UPDATE users SET status = 'active' WHERE key = ? AND "
-                         "status = 'blocked'", (str(user),))
+            unblock_user(conn, str(user))
 
     def progress(self, broadcast_id: int) -> Progress:
         counts = {r["status"]: r["n"] for r in self._q(

@@ -79,3 +79,15 @@ def m002_inbox_outbox(db: Database) -> None:
     )
     _table(db, "outbox").create_index(["channel", "chat_id", "status", "id"])
     _table(db, "outbox").create_index(["user_key"])
+
+
+@migrations()
+def m003_reply_outbox(db: Database) -> None:
+    """The reply outbox is called `reply_outbox`, beside the teams' `broadcast_outbox`."""
+    # A rename keeps every row, so replies pending in an existing database are still sent.
+    # m002 stays as it was: it already ran on existing databases, and a new one runs both.
+    db.execute("ALTER TABLE outbox RENAME TO reply_outbox")
+    db.execute("DROP INDEX IF EXISTS idx_outbox_channel_chat_id_status_id")
+    db.execute("DROP INDEX IF EXISTS idx_outbox_user_key")
+    _table(db, "reply_outbox").create_index(["channel", "chat_id", "status", "id"])
+    _table(db, "reply_outbox").create_index(["user_key"])

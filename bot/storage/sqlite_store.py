@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from bot.engine.core.events import Attachment, Choice, Reply, UserKey
+from bot.engine.core.events import UserKey
 from bot.engine.core.records import Answer, Commit, Op, Position, UserRecord
 from bot.engine.ports.store import StoreError, StoreUnavailable
+from bot.storage.inbox import mark_handled
+from bot.storage.reply_outbox import forget_user
 from bot.storage.schema import migrations
+from bot.storage.transactions import TurnQueue
 
 BUSY_TIMEOUT_MS = 5000
 # The values PRAGMA synchronous takes; checked because a PRAGMA cannot take a parameter.
@@ -44,10 +44,7 @@ _INSERT_ANSWER = (
 # Tables holding rows about a user, and the column naming them; /forget empties all of them.
 USER_TABLES: dict[str, str] = {"users": "key", "dialogue_states": "user_key",
                                "answers": "user_key"}
-_INSERT_REPLY = (
-    "INSERT INTO outbox (channel, chat_id, user_key, update_id, text, choices, image, image_meta,"
-    " document, document_meta, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+# Queues a turn's replies inside the turn's transaction, given the chat its update came from.
 
 
 def explain(exc: sqlite3.Error, path: str) -> str:
@@ -78,15 +75,16 @@ def store_error(exc: sqlite3.Error, path: str) -> StoreError:
 class SQLiteStore:
     """Store on a SQLite file; safe to call from several threads (one writer connection)."""
 
-    def __init__(self, path: str | Path, synchronous: str = "NORMAL",
-                 reply_outbox: bool = False) -> None:
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
         self.path = str(path)
         if synchronous.upper() not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
                              f"not {synchronous!r}")
-        # A channel that sends from the outbox (Telegram) has each turn's replies queued there
-        # in the turn's transaction, so a crash between commit and send loses no reply.
-        self.reply_outbox = reply_outbox
+        # Set by bot.storage.reply_outbox.queue_each_turn for a channel that sends from the
+        # outbox (Telegram): each turn's replies are then queued in the turn's transaction, so
+        # a crash between commit and send loses no reply. None (the terminal chat): the caller
+        # shows the replies.
+        self.reply_outbox: TurnQueue | None = None
         self._lock = threading.RLock()
         # Tables features add that hold rows about a user (table -> column naming the user), so
         # /mydata shows them too; features delete those rows themselves on /forget.
@@ -192,19 +190,17 @@ class SQLiteStore:
 
     def apply(self, conn: sqlite3.Connection, change: Commit) -> bool:
         """Write a change inside an open transaction; False if its update id was seen."""
+        chat = None
         if change.update_id is not None:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                (change.user.channel, change.update_id, time.time()))
-            if cursor.rowcount == 0:
+            first, chat = mark_handled(conn, change.user.channel, change.update_id)
+            if not first:
                 return False
         key = str(change.user)
-        chat = self._take_from_inbox(conn, change) if change.update_id is not None else None
         if change.forget:
             for table, column in USER_TABLES.items():
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))
             # Replies still queued may quote the user's answers or carry their /mydata file.
-            conn.execute("DELETE FROM outbox WHERE user_key = ?", (key,))
+            forget_user(conn, key)
             self._queue(conn, change, chat)
             return True
         record = change.record
@@ -229,18 +225,12 @@ class SQLiteStore:
         self._queue(conn, change, chat)
         return True
 
-    @staticmethod
-    def _take_from_inbox(conn: sqlite3.Connection, change: Commit) -> str | None:
-        """Delete the update's inbox row (it is handled now); return the chat it came from."""
-        row = conn.execute("DELETE FROM inbox WHERE channel = ? AND update_id = ? "
-                           "RETURNING chat_id", (change.user.channel, change.update_id)).fetchall()
-        return str(row[0][0]) if row else None
-
     def _queue(self, conn: sqlite3.Connection, change: Commit, chat: str | None) -> None:
-        if self.reply_outbox and change.replies:
-            # Without an inbox row (a direct call) the reply goes to the user's private chat.
-            queue_replies(conn, change.user, chat or change.user.id, change.update_id,
-                          change.replies)
+        if self.reply_outbox is not None:
+            self.reply_outbox(conn, change, chat)
+
+    def queues_replies(self) -> bool:
+        return self.reply_outbox is not None
 
     def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:
         sql = ("SELECT dialogue, cycle, question, level, note, at FROM answers WHERE user_key = ?"
@@ -259,107 +249,3 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self.conn.close()
-
-
-# ---------------------------------------------------------------------- reply outbox
-@dataclass(frozen=True)
-class QueuedReply:
-    """A reply waiting in the outbox: where it goes and how many of its parts were sent."""
-
-    id: int
-    chat_id: str
-    user_key: str
-    reply: Reply
-    parts_sent: int
-
-
-def _attachment_meta(attachment: Attachment | None) -> str | None:
-    if attachment is None:
-        return None
-    return json.dumps({"filename": attachment.filename, "mime": attachment.mime,
-                       "caption": attachment.caption})
-
-
-def _attachment(data: bytes | None, meta: str | None) -> Attachment | None:
-    if data is None or meta is None:
-        return None
-    fields = json.loads(meta)
-    return Attachment(fields["filename"], bytes(data), fields["mime"], fields["caption"])
-
-
-def _reply(row: sqlite3.Row) -> Reply:
-    choices = tuple(Choice(i, label) for i, label in json.loads(row["choices"] or "[]"))
-    return Reply(row["text"], choices, image=_attachment(row["image"], row["image_meta"]),
-                 document=_attachment(row["document"], row["document_meta"]))
-
-
-def queue_replies(conn: sqlite3.Connection, user: UserKey, chat_id: str, update_id: int | None,
-                  replies: tuple[Reply, ...]) -> None:
-    """Add replies to the outbox inside an open transaction, in order."""
-    now = time.time()
-    conn.executemany(_INSERT_REPLY, [
-        (user.channel, chat_id, str(user), update_id, r.text,
-         json.dumps([[c.id, c.label] for c in r.choices]) if r.choices else None,
-         r.image.data if r.image else None, _attachment_meta(r.image),
-         r.document.data if r.document else None, _attachment_meta(r.document), now)
-        for r in replies])
-
-
-class ReplyOutbox:
-    """Reads and settles the outbox rows that SQLiteStore(reply_outbox=True) writes."""
-
-    def __init__(self, store: SQLiteStore, channel: str) -> None:
-        self.store = store
-        self.channel = channel
-
-    def pending(self, chat_id: str) -> list[QueuedReply]:
-        """The chat's unsent replies, oldest first."""
-        rows = self.store.query(
-            "SELECT id, chat_id, user_key, text, choices, image, image_meta, document,"
-            " document_meta, parts_sent FROM outbox WHERE channel = ? AND chat_id = ? AND"
-            " status = 'pending' ORDER BY id", (self.channel, chat_id))
-        return [QueuedReply(r["id"], r["chat_id"], r["user_key"] or "", _reply(r),
-                            r["parts_sent"] or 0) for r in rows]
-
-    def chats_waiting(self) -> list[str]:
-        """Chats with unsent replies, the longest-waiting first."""
-        rows = self.store.query("SELECT chat_id FROM outbox WHERE channel = ? AND status ="
-                                " 'pending' GROUP BY chat_id ORDER BY MIN(id)", (self.channel,))
-        return [r["chat_id"] for r in rows]
-
-    def progress(self, reply_id: int, parts_sent: int) -> None:
-        """Record that the first `parts_sent` parts of a long reply were delivered."""
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE outbox SET parts_sent = ? WHERE id = ?", (parts_sent, reply_id))
-
-    def sent(self, reply_id: int) -> None:
-        """The reply was delivered in full: drop it (it may quote the user's words)."""
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM outbox WHERE id = ?", (reply_id,))
-
-    def failed(self, reply_id: int, reason: str) -> None:
-        """Give up on a reply, keeping it with the reason for an operator to read."""
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE outbox SET status = 'failed', reason = ? WHERE id = ?",
-                         (reason[:500], reply_id))
-
-    def block(self, chat_id: str, user_key: str | None, reason: str) -> None:
-        """The chat refuses our messages: hold its replies and mark its user inactive."""
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE outbox SET status = 'blocked', reason = ? WHERE channel = ? AND"
-                         " chat_id = ? AND status = 'pending'", (reason[:500], self.channel,
-                                                                 chat_id))
-            if user_key:
-                conn.execute("UPDATE users SET status = 'blocked' WHERE key = ?", (user_key,))
-
-    def unblock(self, user_key: str) -> None:
-        """The user wrote to us again, so they are reachable."""
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE users SET status = 'active' WHERE key = ? AND status = 'blocked'",
-                         (user_key,))
-
-    def blocked_users(self) -> list[str]:
-        """External ids of this channel's users who blocked the bot."""
-        rows = self.store.query("SELECT external_id FROM users WHERE channel = ? AND status ="
-                                " 'blocked'", (self.channel,))
-        return [r["external_id"] for r in rows]

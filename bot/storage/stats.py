@@ -23,6 +23,12 @@ _COMPLETED = (
     "SELECT COUNT(*) FROM (SELECT 1 FROM answers WHERE dialogue = ? AND level IS NOT NULL"
     " GROUP BY user_key, cycle HAVING COUNT(DISTINCT question) >= ?)"
 )
+# Replies by status; the table is named `outbox` until schema m003 renames it at the bot's
+# next start, and stats may read a database the new version has not opened yet.
+_COUNT_REPLIES = {
+    "reply_outbox": "SELECT COUNT(*) FROM reply_outbox WHERE status = ?",
+    "outbox": "SELECT COUNT(*) FROM outbox WHERE status = ?",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ def read_stats(path: str | Path, now: float | None = None) -> Stats:
                 # A table made by a later migration is missing until the bot has started once.
                 return int(conn.execute(sql, params).fetchone()[0]) if table in tables else 0
 
+            replies = "outbox" if "outbox" in tables else "reply_outbox"
             stats = Stats(
                 users=one("users", "SELECT COUNT(*) FROM users"),
                 consented=one("users", "SELECT COUNT(*) FROM users WHERE consent = 1"),
@@ -74,11 +81,9 @@ def read_stats(path: str | Path, now: float | None = None) -> Stats:
                 reflections_completed=one("answers", _COMPLETED, ("reflect", REFLECTION_STEPS)),
                 blocked_users=one("users", "SELECT COUNT(*) FROM users WHERE status = 'blocked'"),
                 inbox=one("inbox", "SELECT COUNT(*) FROM inbox"),
-                outbox_pending=one("outbox",
-                                   "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
-                outbox_failed=one("outbox", "SELECT COUNT(*) FROM outbox WHERE status = 'failed'"),
-                outbox_blocked=one("outbox",
-                                   "SELECT COUNT(*) FROM outbox WHERE status = 'blocked'"),
+                outbox_pending=one(replies, _COUNT_REPLIES[replies], ("pending",)),
+                outbox_failed=one(replies, _COUNT_REPLIES[replies], ("failed",)),
+                outbox_blocked=one(replies, _COUNT_REPLIES[replies], ("blocked",)),
                 broadcast_pending=one("broadcast_outbox",
                                       "SELECT COUNT(*) FROM broadcast_outbox WHERE status IN"
                                       " ('pending', 'sending')"),

@@ -26,6 +26,7 @@ from bot.channels.telegram.menus import RoleMenus, publish_defaults
 from bot.channels.telegram.pacing import Limits, Pacing
 from bot.channels.telegram.periodic import Periodic
 from bot.channels.telegram.reloading import Reloading
+from bot.channels.telegram.sqlite_channel import sqlite_channel
 from bot.engine.core.events import UserKey
 from bot.engine.engine import Engine
 from bot.engine.features.teams.feature import TeamsFeature
@@ -110,8 +111,8 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
         username = await connect(bot, config)
         remember_username(engine, parts.directory, store, username)
         pacing = Pacing(Limits(config.rate, config.chat_rate, config.group_per_minute))
-        channel = TelegramChannel(bot, engine, store, username, config.concurrency,
-                                  pacing=pacing)
+        channel = sqlite_channel(bot, engine, store, username, config.concurrency,
+                                 pacing=pacing)
         menus = RoleMenus(bot, engine, store, parts.roles)
         await menus.start()
         broadcasts = BroadcastSender(channel, parts.directory, pacing,
@@ -148,7 +149,7 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
         background[1].cancel()
         for watcher in watchers:
             watcher.cancel()
-        await asyncio.gather(channel.scheduler.close(STOP_GRACE),
+        await asyncio.gather(channel.queues.close(STOP_GRACE),
                              broadcasts.close(STOP_GRACE), menus.close())
         background[0].cancel()
         await asyncio.gather(*background, return_exceptions=True)

@@ -25,20 +25,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram.error import (
-    BadRequest,
-    EndPointNotFound,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import TelegramError
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.outcomes import Kind, outcome_of
 from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.progress import ProgressMessages
-from bot.channels.telegram.sender import RetryPolicy, retry_seconds, send_part
+from bot.channels.telegram.sender import RetryPolicy, send_part
 from bot.channels.telegram.translate import CHANNEL, render
 from bot.engine.core.events import Reply
 from bot.engine.features.broadcasts.views import render_broadcast
@@ -219,35 +212,34 @@ class BroadcastSender:
         """Record why Telegram did not take a copy, and what happens next."""
         now = self.clock()
         what = f"broadcast #{copy.broadcast_id} to chat {copy.chat_id}"
-        if isinstance(error, RetryAfter):
-            wait = retry_seconds(error)
+        outcome = outcome_of(error)
+        reason = outcome.reason
+        if outcome.kind is Kind.RETRY_AFTER:
+            wait = outcome.retry_after
             # Too fast for Telegram overall: every copy waits; replies to users go on.
             self.pacing.pacer.pause_broadcasts(wait)
             log.info("%s: flood control; broadcasts pause %.1f s", what, wait)
             self.directory.mark_retry(copy.id, f"Too Many Requests: retry after {wait:g}",
                                       now + wait)
-        elif isinstance(error, Forbidden):
-            log.info("%s: %s; marked blocked", what, error.message)
-            self.directory.mark_blocked(copy.id, error.message, now)
+        elif outcome.kind is Kind.BLOCKED:
+            log.info("%s: %s; marked blocked", what, reason)
+            # The directory marks the user blocked in the copy's own transaction.
+            self.directory.mark_blocked(copy.id, reason, now)
             if not copy.chat_id.startswith("-"):
                 # A private chat is its user: their replies are held too, until they write.
-                self.channel.sender.blocked.add(copy.chat_id)
-        elif isinstance(error, (InvalidToken, EndPointNotFound)):
+                self.channel.blocked.block(copy.chat_id, None)
+        elif outcome.kind is Kind.BOT_REFUSED:
             # Not the recipient's fault: the bot stops on this (the poller reports it).
-            self.directory.mark_retry(copy.id, error.message, now + 30.0)
-        elif isinstance(error, BadRequest):
-            log.warning("%s refused: %s", what, error.message)
-            self.directory.mark_failed(copy.id, error.message, now)
-        elif isinstance(error, NetworkError):  # 5xx, timeouts, connection errors
+            self.directory.mark_retry(copy.id, reason, now + 30.0)
+        elif outcome.kind is Kind.TRANSIENT:  # 5xx, timeouts, connection errors
             if copy.attempts >= self.policy.tries:
-                reason = f"{error.message} (gave up after {copy.attempts} tries)"
+                reason = f"{reason} (gave up after {copy.attempts} tries)"
                 log.warning("%s: %s", what, reason)
                 self.directory.mark_failed(copy.id, reason, now)
             else:
                 delay = self.policy.delay(copy.attempts)
-                log.info("%s: %s; try %d in %.1f s", what, error.message, copy.attempts + 1,
-                         delay)
-                self.directory.mark_retry(copy.id, error.message, now + delay)
-        else:
-            log.warning("%s failed: %s", what, error.message)
-            self.directory.mark_failed(copy.id, error.message, now)
+                log.info("%s: %s; try %d in %.1f s", what, reason, copy.attempts + 1, delay)
+                self.directory.mark_retry(copy.id, reason, now + delay)
+        else:  # a refusal (400: chat not found, ...); "not modified" cannot answer a send
+            log.warning("%s refused: %s", what, reason)
+            self.directory.mark_failed(copy.id, reason, now)

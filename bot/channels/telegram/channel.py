@@ -9,16 +9,17 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.channels.telegram.chat_queues import ChatQueues
 from bot.channels.telegram.commands import ERROR_SAVED, MOVED_ON
-from bot.channels.telegram.inbox import Inbox, InboxItem
 from bot.channels.telegram.pacing import Pacing
-from bot.channels.telegram.scheduler import ChatScheduler
 from bot.channels.telegram.sender import RetryPolicy, Sender
-from bot.channels.telegram.translate import CHANNEL, Incoming, answered, read_update
+from bot.channels.telegram.translate import Incoming, answered, inbox_items, read_update
 from bot.engine.core.events import Event, Reply, Response, UserKey
 from bot.engine.engine import Engine
+from bot.engine.ports.blocked_chats import BlockedChats
+from bot.engine.ports.inbox import Inbox, InboxItem
+from bot.engine.ports.reply_outbox import ReplyOutbox
 from bot.engine.ports.store import StoreError, StoreUnavailable
-from bot.storage.sqlite_store import ReplyOutbox, SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -36,34 +37,35 @@ TurnHook = Callable[[UserKey], None]
 class TelegramChannel:
     """Stores what arrives, then handles it: chats concurrently, each chat in order."""
 
-    def __init__(self, bot: Bot, engine: Engine, store: SQLiteStore, username: str,
-                 concurrency: int = 16, retry: RetryPolicy | None = None,
-                 pacing: Pacing | None = None) -> None:
-        if not store.reply_outbox:
-            raise ValueError("the Telegram channel needs SQLiteStore(..., reply_outbox=True)")
+    def __init__(self, bot: Bot, engine: Engine, inbox: Inbox, outbox: ReplyOutbox,
+                 blocked: BlockedChats, username: str, concurrency: int = 16,
+                 retry: RetryPolicy | None = None, pacing: Pacing | None = None) -> None:
+        # The engine's commits must queue each turn's replies in `outbox`, in the turn's own
+        # transaction; on SQLite sqlite_channel.py arranges that.
         self.engine = engine
         self.username = username
-        self.inbox = Inbox(store)
-        self.sender = Sender(bot, ReplyOutbox(store, CHANNEL), retry, pacing)
+        self.inbox = inbox
+        self.blocked = blocked
+        self.sender = Sender(bot, outbox, blocked, retry, pacing)
         # None as an item means "only send what waits in the outbox".
-        self.scheduler: ChatScheduler[InboxItem | ChatJob | None] = ChatScheduler(
+        self.queues: ChatQueues[InboxItem | ChatJob | None] = ChatQueues(
             self.process, concurrency)
         self.turn_hooks: list[TurnHook] = []
 
     def resume(self) -> int:
         """Queue what an earlier run left: unsent replies first, then unhandled updates."""
         for chat in self.sender.outbox.chats_waiting():
-            self.scheduler.submit(chat, None)
+            self.queues.submit(chat, None)
         pending = self.inbox.pending()
         for item in pending:
-            self.scheduler.submit(item.chat, item)
+            self.queues.submit(item.chat, item)
         return len(pending)
 
     def receive(self, updates: Iterable[Mapping[str, Any]]) -> int:
         """Store updates durably (before they are acknowledged), then queue them."""
-        new = self.inbox.add(updates)
+        new = self.inbox.add(inbox_items(updates))
         for item in new:
-            self.scheduler.submit(item.chat, item)
+            self.queues.submit(item.chat, item)
         return len(new)
 
     async def process(self, chat: str, item: InboxItem | ChatJob | None) -> None:
@@ -95,10 +97,10 @@ class TelegramChannel:
             log.debug("update %s ignored: %s", item.update_id, incoming.ignored)
             self.inbox.done(item)
             return self.answer(incoming.callback_id, None)
-        if item.chat in self.sender.blocked:
+        if self.blocked.is_blocked(item.chat):
             # Only a private chat's writer is the user who had blocked us.
-            self.sender.unblock(item.chat, str(event.user) if event.user.id == item.chat
-                                else None)
+            self.blocked.unblock(item.chat, str(event.user) if event.user.id == item.chat
+                                 else None)
         response = await self.respond(item, event)
         for hook in self.turn_hooks:
             try:

@@ -25,7 +25,7 @@ class HealthHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         try:
             inbox = self.store.query("SELECT COUNT(*) FROM inbox")[0][0]
-            outbox = self.store.query("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")[0][0]
+            outbox = self.store.query("SELECT COUNT(*) FROM reply_outbox WHERE status = 'pending'")[0][0]  # noqa: E501
         except StoreError as exc:
             # The reason goes to the log, not to whoever can reach this URL.
             log.error("health check failed: %s", exc)

@@ -30,6 +30,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot.channels.telegram.commands import menu
+from bot.channels.telegram.outcomes import outcome_of
 from bot.channels.telegram.sender import chat_id_of
 from bot.channels.telegram.translate import CHANNEL
 from bot.definitions.model import DEFAULT_LOCALE
@@ -64,7 +65,8 @@ async def publish_defaults(bot: Bot, engine: Engine) -> dict[str, list[tuple[str
             await bot.set_my_commands([BotCommand(name, text) for name, text in entries],
                                       language_code=None if locale == DEFAULT_LOCALE else locale)
         except TelegramError as exc:
-            log.warning("could not set the command menu for %s: %s", locale, exc)
+            log.warning("could not set the command menu for %s: %s", locale,
+                        outcome_of(exc).reason)
     return menus
 
 
@@ -165,8 +167,10 @@ class RoleMenus:
                 log.info("%s: menu with %d commands", key, len(entries))
             return True
         except TelegramError as exc:
-            # Kept as unpublished: tried again after RETRY_FAILED.
-            log.warning("could not set the menu of %s: %s", key, exc)
+            # Whatever the outcome (a 429, a chat that blocked us, ...), it is kept as
+            # unpublished and tried again after RETRY_FAILED.
+            log.warning("could not set the menu of %s: %s (%s)", key, outcome_of(exc).reason,
+                        outcome_of(exc).kind.value)
             return False
 
     def _remember(self) -> None:

@@ -84,7 +84,7 @@ class Periodic:
         for message in sent:
             if message.queued:
                 # The replies are in the reply outbox already: drain that chat.
-                self.channel.scheduler.submit(message.chat_id, None)
+                self.channel.queues.submit(message.chat_id, None)
             else:  # pragma: no cover - the Telegram store always queues
                 log.error("digest for %s was not queued; not sent", message.user)
         if sent:

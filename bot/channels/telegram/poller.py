@@ -12,7 +12,7 @@ from telegram.error import EndPointNotFound, InvalidToken, RetryAfter, TelegramE
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.sender import retry_seconds
+from bot.channels.telegram.outcomes import retry_seconds
 from bot.engine.ports.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ async def poll(bot: Bot, channel: TelegramChannel, timeout: int, read_timeout: f
     offset: int | None = None
     failures = 0
     while True:
-        await channel.scheduler.wait_for_room()
+        await channel.queues.wait_for_room()
         try:
             updates = await fetch(bot, offset, timeout, read_timeout)
             if updates:

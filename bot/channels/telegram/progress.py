@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.outcomes import Kind, outcome_of
 from bot.channels.telegram.pacing import Pacing
-from bot.channels.telegram.sender import chat_id_of, retry_seconds
+from bot.channels.telegram.sender import chat_id_of
 from bot.channels.telegram.translate import escape
 from bot.engine.features.broadcasts.views import progress_text, report_text
 from bot.engine.ports.broadcasts import Broadcast
@@ -29,9 +30,6 @@ from bot.engine.ports.store import StoreError
 from bot.storage.directory_store import SQLiteDirectory
 
 log = logging.getLogger(__name__)
-
-# Edits that cannot work any more: send a new progress message instead.
-_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
 @dataclass
@@ -96,7 +94,7 @@ class ProgressMessages:
                 shown.queued = False
                 shown.changed_at = asyncio.get_running_loop().time()
 
-        self.channel.scheduler.submit(shown.chat, first)
+        self.channel.queues.submit(shown.chat, first)
 
     def _text(self, shown: _Shown) -> tuple[str | None, bool]:
         """The progress line, or the report once every copy has an outcome (and True)."""
@@ -148,15 +146,17 @@ class ProgressMessages:
         try:
             return await self.bot.send_message(chat_id_of(shown.chat), escape(text),
                                                parse_mode=ParseMode.HTML)
-        except RetryAfter as exc:
-            self.pacing.pacer.pause_broadcasts(retry_seconds(exc))
-        except Forbidden:
-            log.info("the coordinator of broadcast #%s blocked the bot; no progress message",
-                     shown.broadcast.id)
-            self._finish(shown.broadcast.id)
         except TelegramError as exc:
-            log.warning("progress message of broadcast #%s not sent: %s", shown.broadcast.id,
-                        exc)
+            outcome = outcome_of(exc)
+            if outcome.kind is Kind.RETRY_AFTER:
+                self.pacing.pacer.pause_broadcasts(outcome.retry_after)
+            elif outcome.kind is Kind.BLOCKED:
+                log.info("the coordinator of broadcast #%s blocked the bot; no progress "
+                         "message", shown.broadcast.id)
+                self._finish(shown.broadcast.id)
+            else:
+                log.warning("progress message of broadcast #%s not sent: %s",
+                            shown.broadcast.id, outcome.reason)
         return None
 
     async def _edit(self, shown: _Shown, text: str) -> None:
@@ -167,18 +167,19 @@ class ProgressMessages:
                                              message_id=shown.message_id,
                                              parse_mode=ParseMode.HTML)
             shown.text = text
-        except RetryAfter as exc:
-            self.pacing.pacer.pause_broadcasts(retry_seconds(exc))
-        except BadRequest as exc:
-            reason = exc.message.lower()
-            if "not modified" in reason:
+        except TelegramError as exc:
+            outcome = outcome_of(exc)
+            if outcome.kind is Kind.RETRY_AFTER:
+                self.pacing.pacer.pause_broadcasts(outcome.retry_after)
+            elif outcome.kind is Kind.NOT_MODIFIED:
                 shown.text = text
-            elif any(g in reason for g in _GONE):
+            elif outcome.kind is Kind.GONE:
                 shown.message_id = None  # a new one is sent at the next update
+            elif outcome.kind is Kind.BLOCKED:
+                self._finish(shown.broadcast.id)
+            elif outcome.kind is Kind.TRANSIENT:
+                log.info("progress of broadcast #%s not shown yet: %s", shown.broadcast.id,
+                         outcome.reason)
             else:
                 log.warning("progress of broadcast #%s not shown: %s", shown.broadcast.id,
-                            exc.message)
-        except Forbidden:
-            self._finish(shown.broadcast.id)
-        except TelegramError as exc:
-            log.info("progress of broadcast #%s not shown yet: %s", shown.broadcast.id, exc)
+                            outcome.reason)

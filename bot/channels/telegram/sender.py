@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dtm
-import enum
 import logging
 import random
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,27 +16,17 @@ from telegram import (
     Message,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import TelegramError
 
+from bot.channels.telegram.outcomes import HARMLESS, SENT, Kind, Outcome, outcome_of
 from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.translate import CHANNEL, Part, render
-from bot.storage.sqlite_store import ReplyOutbox
+from bot.engine.ports.blocked_chats import BlockedChats
+from bot.engine.ports.reply_outbox import ReplyOutbox
 
 log = logging.getLogger(__name__)
 
-# Errors Telegram returns for things that are already as we want them, or too late to matter.
-_HARMLESS = ("message is not modified", "query is too old", "query id is invalid",
-             "message to edit not found", "message can't be edited")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-class Delivery(enum.Enum):
-    """How one Bot API call ended."""
-
-    SENT = "sent"
-    BLOCKED = "blocked"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -54,17 +41,6 @@ class RetryPolicy:
         """Seconds to wait before try number `attempt + 1`, with jitter so chats spread out."""
         backoff = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return backoff * random.uniform(0.8, 1.2)
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """How long Telegram asked us to wait, in seconds."""
-    with warnings.catch_warnings():
-        # PTB 22 warns that the attribute will become a timedelta; we accept both.
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        retry_after = error.retry_after
-    if isinstance(retry_after, dtm.timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after)
 
 
 def chat_id_of(chat: str) -> int | str:
@@ -94,26 +70,25 @@ def send_part(bot: Bot, chat: str, part: Part) -> Awaitable[Message]:
 
 
 class Sender:
-    """Sends replies, callback answers and edits; remembers which chats blocked the bot.
+    """Sends replies, callback answers and edits; skips and records chats that blocked the bot.
 
     With `pacing`, every message and edit takes a reply slot of the shared pacer first (see
     pacing.py): replies go before broadcast copies, and a 429 also pauses broadcasting.
     """
 
-    def __init__(self, bot: Bot, outbox: ReplyOutbox, policy: RetryPolicy | None = None,
-                 pacing: Pacing | None = None) -> None:
+    def __init__(self, bot: Bot, outbox: ReplyOutbox, blocked: BlockedChats,
+                 policy: RetryPolicy | None = None, pacing: Pacing | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
+        self.blocked = blocked
         self.policy = policy or RetryPolicy()
         self.pacing = pacing
-        # A private chat's id is its user's id, so blocked users are blocked chats.
-        self.blocked: set[str] = set(outbox.blocked_users())
 
     # ------------------------------------------------------------------ the outbox
     async def drain(self, chat: str) -> None:
         """Send the chat's queued replies, oldest first, each part once it is confirmed."""
-        if chat in self.blocked:
-            self.outbox.block(chat, None, "the chat has blocked the bot")
+        if self.blocked.is_blocked(chat):
+            self.outbox.hold(chat, "the chat has blocked the bot")
             return
         for queued in self.outbox.pending(chat):
             try:
@@ -123,20 +98,21 @@ class Sender:
                 self.outbox.failed(queued.id, str(exc))
                 continue
             for index in range(queued.parts_sent, len(parts)):
-                outcome, reason = await self.deliver(chat, parts[index])
-                if outcome is Delivery.BLOCKED:
-                    self.block(chat, queued.user_key, reason)
+                outcome = await self.deliver(chat, parts[index])
+                if outcome.kind is Kind.BLOCKED:
+                    self.block(chat, queued.user_key, outcome.reason)
                     return
-                if outcome is Delivery.FAILED:
-                    log.error("gave up on reply %s for chat %s: %s", queued.id, chat, reason)
-                    self.outbox.failed(queued.id, reason)
+                if outcome.kind not in HARMLESS:
+                    log.error("gave up on reply %s for chat %s: %s", queued.id, chat,
+                              outcome.reason)
+                    self.outbox.failed(queued.id, outcome.reason)
                     break
                 if index + 1 < len(parts):
                     self.outbox.progress(queued.id, index + 1)
             else:
                 self.outbox.sent(queued.id)
 
-    async def deliver(self, chat: str, part: Part) -> tuple[Delivery, str]:
+    async def deliver(self, chat: str, part: Part) -> Outcome:
         """Send one part, retrying as Telegram allows."""
         return await self.call(f"{part.method} to chat {chat}", lambda: self._send(chat, part))
 
@@ -145,37 +121,37 @@ class Sender:
             await self.pacing.reply(chat)
         return await send_part(self.bot, chat, part)
 
-    async def call(self, what: str, make: Callable[[], Awaitable[object]]) -> tuple[Delivery, str]:
-        """Run a Bot API call: wait out 429s, back off on 5xx and timeouts, stop on 403."""
+    async def call(self, what: str, make: Callable[[], Awaitable[object]]) -> Outcome:
+        """Run a Bot API call: wait out 429s, back off on 5xx and timeouts, stop on the rest.
+
+        The outcome is never RETRY_AFTER or TRANSIENT: a reply is never dropped for a 429,
+        and a transient error ends FAILED after `policy.tries` attempts.
+        """
         attempt = 0
         while True:
             try:
                 await make()
-                return Delivery.SENT, ""
-            except RetryAfter as exc:
-                # Telegram says when to come back; the reply is never dropped for a 429.
-                wait = retry_seconds(exc)
-                log.info("%s: flood control, retrying in %.1f s", what, wait)
+                return SENT
+            except TelegramError as exc:
+                outcome = outcome_of(exc)
+            if outcome.kind is Kind.RETRY_AFTER:
+                log.info("%s: flood control, retrying in %.1f s", what, outcome.retry_after)
                 if self.pacing is not None:
                     # We are over Telegram's limit: broadcasts give way for as long.
-                    self.pacing.pacer.pause_broadcasts(wait)
-                await asyncio.sleep(wait)
-            except Forbidden as exc:
-                return Delivery.BLOCKED, exc.message
-            except BadRequest as exc:
-                if any(h in exc.message.lower() for h in _HARMLESS):
-                    log.debug("%s: %s (harmless)", what, exc.message)
-                    return Delivery.SENT, exc.message
-                return Delivery.FAILED, exc.message
-            except NetworkError as exc:  # 5xx, timeouts and connection errors
+                    self.pacing.pacer.pause_broadcasts(outcome.retry_after)
+                await asyncio.sleep(outcome.retry_after)
+            elif outcome.kind is Kind.TRANSIENT:
                 attempt += 1
                 if attempt >= self.policy.tries:
-                    return Delivery.FAILED, f"{exc.message} (gave up after {attempt} tries)"
+                    return Outcome(Kind.FAILED,
+                                   f"{outcome.reason} (gave up after {attempt} tries)")
                 delay = self.policy.delay(attempt)
-                log.info("%s: %s; retry %d in %.1f s", what, exc.message, attempt, delay)
+                log.info("%s: %s; retry %d in %.1f s", what, outcome.reason, attempt, delay)
                 await asyncio.sleep(delay)
-            except TelegramError as exc:
-                return Delivery.FAILED, exc.message
+            else:
+                if outcome.kind in HARMLESS:
+                    log.debug("%s: %s (harmless)", what, outcome.reason)
+                return outcome
 
     # ------------------------------------------------------------------ buttons
     async def answer_callback(self, query_id: str, text: str | None = None) -> None:
@@ -183,8 +159,9 @@ class Sender:
         try:
             await self.bot.answer_callback_query(query_id, text=text)
         except TelegramError as exc:
-            # "query is too old" after a restart is expected; nothing else depends on this.
-            log.debug("answerCallbackQuery %s: %s", query_id, exc.message)
+            # TOO_LATE ("query is too old") after a restart is expected; nothing else depends
+            # on this answer, so every outcome is only logged.
+            log.debug("answerCallbackQuery %s: %s", query_id, outcome_of(exc).reason)
 
     async def edit(self, chat: str, message_id: int, html: str, user_key: str | None) -> None:
         """Replace a question's text and remove its buttons; failures cost only looks."""
@@ -196,22 +173,16 @@ class Sender:
                                                     parse_mode=ParseMode.HTML,
                                                     link_preview_options=_NO_PREVIEW)
 
-        outcome, reason = await self.call(f"editMessageText in chat {chat}", edit)
-        if outcome is Delivery.BLOCKED:
-            self.block(chat, user_key, reason)
-        elif outcome is Delivery.FAILED:
-            log.warning("could not mark the answer in chat %s: %s", chat, reason)
+        outcome = await self.call(f"editMessageText in chat {chat}", edit)
+        if outcome.kind is Kind.BLOCKED:
+            self.block(chat, user_key, outcome.reason)
+        elif outcome.kind not in HARMLESS:
+            log.warning("could not mark the answer in chat %s: %s", chat, outcome.reason)
 
     # ------------------------------------------------------------------ blocking
     def block(self, chat: str, user_key: str | None, reason: str) -> None:
         """Stop sending to a chat that refuses us (no retry storm) until it writes again."""
-        self.blocked.add(chat)
-        private = user_key if user_key == f"{CHANNEL}:{chat}" else None
-        self.outbox.block(chat, private, reason)
+        # Only a private chat is its user; a group that removed us says nothing about them.
+        self.blocked.block(chat, user_key if user_key == f"{CHANNEL}:{chat}" else None)
+        self.outbox.hold(chat, reason)
         log.info("chat %s refuses messages (%s); holding its replies", chat, reason)
-
-    def unblock(self, chat: str, user_key: str | None) -> None:
-        """The chat wrote to us, so it can be reached again."""
-        self.blocked.discard(chat)
-        if user_key:
-            self.outbox.unblock(user_key)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.engine.core.events import MAX_CHOICE_ID_BYTES, Attachment, Choice, Event, Reply, UserKey
+from bot.engine.ports.inbox import InboxItem
 
 CHANNEL = "telegram"
 # Telegram allows 4,096 characters of text and 1,024 of caption. We measure the escaped HTML in
@@ -71,6 +72,15 @@ def address(update: Mapping[str, Any]) -> tuple[str, str | None]:
     chat_id = chat.get("id", sender.get("id", ""))
     user_id = sender.get("id")
     return str(chat_id), (str(UserKey(CHANNEL, str(user_id))) if user_id is not None else None)
+
+
+def inbox_items(updates: Iterable[Mapping[str, Any]]) -> list[InboxItem]:
+    """Updates as the inbox keeps them: id, chat (the ordering key), sender and raw JSON."""
+    items = []
+    for update in updates:
+        chat, user_key = address(update)
+        items.append(InboxItem(int(update["update_id"]), chat, user_key, dict(update)))
+    return items
 
 
 def read_update(update: Mapping[str, Any], bot_username: str) -> Incoming:

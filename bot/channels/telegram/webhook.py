@@ -66,7 +66,7 @@ def listen(channel: TelegramChannel, config: WebhookConfig) -> tornado.httpserve
     app = tornado.web.Application([
         (re.escape(config.path), UpdateHandler, {"channel": channel, "secret": config.secret}),
         # Operations: GET /healthz for a monitor (bot/channels/telegram/health.py).
-        health.route(channel.inbox.store),
+        health.route(channel.engine.store),  # type: ignore[arg-type]  # on SQLite
     ])
     return app.listen(config.port, address=config.listen, max_body_size=MAX_BODY,
                       xheaders=True)

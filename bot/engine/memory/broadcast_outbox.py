@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.engine.core.events import UserKey
+from bot.engine.memory.blocked_chats import MemoryBlockedChats
 from bot.engine.memory.store import MemoryStore
 from bot.engine.ports.broadcasts import (
     BLOCKED,
@@ -29,7 +30,7 @@ class BroadcastOutboxMemory:
     _lock: threading.RLock
     _broadcasts: dict[int, Broadcast]
     _deliveries: dict[int, Delivery]
-    _blocked: set[str]
+    blocked: MemoryBlockedChats
 
     def claim_due(self, channel: str, now: float, limit: int) -> list[Delivery]:
         locales = {r.key: r.locale for r in self.store.users()}
@@ -44,7 +45,7 @@ class BroadcastOutboxMemory:
             for d in due:
                 if len(claimed) >= limit:
                     break
-                if str(d.user) in self._blocked:
+                if str(d.user) in self.blocked.users:
                     self._deliveries[d.id] = replace(d, status=BLOCKED,
                                                      last_error=BLOCKED_EARLIER)
                     self._finish_if_done(d.broadcast_id, now)
@@ -83,7 +84,7 @@ class BroadcastOutboxMemory:
             row = self._deliveries.get(delivery_id)
             if row is None or not self._mark(delivery_id, at, status=BLOCKED, last_error=error):
                 return False
-            self._blocked.add(str(row.user))
+            self.blocked.block(row.chat_id, str(row.user))
             for other in list(self._deliveries.values()):
                 if other.user == row.user and other.status == PENDING:
                     self._deliveries[other.id] = replace(other, status=BLOCKED,
@@ -93,7 +94,7 @@ class BroadcastOutboxMemory:
 
     def unblock(self, user: UserKey) -> None:
         with self._lock:
-            self._blocked.discard(str(user))
+            self.blocked.unblock(user.id, str(user))
 
     def progress(self, broadcast_id: int) -> Progress:
         with self._lock:

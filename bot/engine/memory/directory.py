@@ -12,6 +12,7 @@ from typing import Any
 from bot.engine.core.events import UserKey
 from bot.engine.core.pseudonyms import new_secret_op
 from bot.engine.core.records import Op
+from bot.engine.memory.blocked_chats import MemoryBlockedChats
 from bot.engine.memory.broadcast_outbox import BroadcastOutboxMemory
 from bot.engine.memory.store import MemoryStore
 from bot.engine.memory.team_view import TeamViewMemory
@@ -50,7 +51,8 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
         self._answers: dict[tuple[int, str], BroadcastAnswer] = {}
         self._schedules: dict[int, Schedule] = {}
         self._digests: dict[int, Digest] = {}
-        self._blocked: set[str] = set()
+        # The one registry of blocked chats, shared with replies (ports/blocked_chats.py).
+        self.blocked = MemoryBlockedChats()
         self._ids: Counter[str] = Counter()
 
     def _next(self, table: str) -> int:
@@ -129,7 +131,7 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
                 keys = {m.user for m in self._members.values() if m.team_id in teams}
             else:
                 keys = set()
-            blocked = set(self._blocked)
+            blocked = set(self.blocked.users)
         found = [Recipient(r.key, r.key.id, r.locale) for r in records
                  if r.key in keys and r.consent and r.key.channel in wanted
                  and str(r.key) not in blocked]
@@ -209,7 +211,7 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
             self._members = {k: v for k, v in self._members.items() if k[1] != key}
             self._deliveries = {i: d for i, d in self._deliveries.items() if d.user != user}
             self._answers = {k: v for k, v in self._answers.items() if k[1] != key}
-            self._blocked.discard(key)
+            self.blocked.unblock(user.id, key)
             self._forget_digests(user)
             for code, inv in self._invites.items():
                 if inv.created_by == key:

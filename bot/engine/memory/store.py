@@ -80,6 +80,10 @@ class MemoryStore:
                 "answers": [_answer_dict(a) for a in self._answers if a.user == key],
             }
 
+    def queues_replies(self) -> bool:
+        # Replies of a turn are handed back to the caller (tests, the terminal chat).
+        return False
+
     def close(self) -> None:
         """Nothing to release."""
 

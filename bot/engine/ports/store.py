@@ -40,6 +40,10 @@ class Store(Protocol):
         """Everything stored about the user, as plain JSON-able values."""
         ...
 
+    def queues_replies(self) -> bool:
+        """True when each commit's replies are queued for delivery in its own transaction."""
+        ...
+
     def close(self) -> None:
         """Release resources."""
         ...

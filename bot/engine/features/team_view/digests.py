@@ -54,7 +54,7 @@ class DigestMessage:
     """One digest to deliver: to whom, the same replies /team gives, and the chart if drawn.
 
     When `queued` is True the replies were already written to the store's reply outbox in the
-    transaction that claimed the run (SQLiteStore(reply_outbox=True)): the channel only has to
+    transaction that claimed the run (see Store.queues_replies): the channel only has to
     drain that chat's outbox. Otherwise the caller sends `replies` itself.
     """
 
@@ -129,7 +129,7 @@ def due_digests(directory: Directory, store: Store, content: Content,
     from CCBOT_ADMINS (roles.parse_admins), who count as admins here as in the chat.
     """
     admin_keys = frozenset(admins)
-    queued = bool(getattr(store, "reply_outbox", False))  # SQLiteStore's reply outbox is on
+    queued = store.queues_replies()
     messages = []
     for digest in directory.digests_due(now):
         record = store.load_user(digest.user)

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 
 
-class ChatScheduler(Generic[Item]):
+class ChatQueues(Generic[Item]):
     """One queue and at most one running task per chat; at most `concurrency` items at once.
 
     PTB's concurrent_updates reordered replies within chats (DESIGN.md §4 rule 5); a queue per
