@@ -242,7 +242,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/directory_store.py", "where"): "a constant condition, or one built from "
                                              "constants and `marks`",
     ("storage/directory_store.py", "sets"): "SET clauses written as constants by mark_*()",
-    ("storage/directory_store.py", "verb"): "'INSERT OR IGNORE' or 'INSERT OR REPLACE'",
+    ("storage/directory_writes.py", "verb"): "'INSERT OR IGNORE' or 'INSERT OR REPLACE'",
     ("storage/team_view_store.py", "_DIGEST_COLUMNS"): "fixed column list",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='NEW')"): "trigger text, constant",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='OLD')"): "trigger text, constant",
