@@ -86,7 +86,7 @@ def test_nothing_is_stored_before_consent_beyond_the_question(engine: Engine) ->
     chat.send("/start")
     chat.send("hmm")
     record = engine.store.load_user(USER)
-    assert record is not None and not record.consent and record.role is None
+    assert record is not None and not record.consent and record.persona is None
     assert engine.store.answers(USER) == []
     assert [p.dialogue for p in record.positions] == ["onboarding"]
 
@@ -197,7 +197,7 @@ def test_mydata_sends_every_stored_row_as_json(engine: Engine) -> None:
     assert document is not None and document.mime == "application/json"
     data = json.loads(document.data)
     assert data["answers"][0]["note"] == "a private thought"
-    assert data["users"][0]["role"] == "frontline"
+    assert data["users"][0]["persona"] == "frontline"
 
 
 def test_forget_asks_first_then_deletes_everything(engine: Engine) -> None:

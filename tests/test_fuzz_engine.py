@@ -392,7 +392,7 @@ class Fuzzer:
         if record is None:
             return
         if not record.consent:
-            assert record.role is None
+            assert record.persona is None
             assert [p.dialogue for p in record.positions] == ["onboarding"]
         assert record.key == user
         assert record.locale in content.locales

@@ -29,7 +29,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def record(key: UserKey, state: str = "outcomes.insight", turn: int = 1) -> UserRecord:
     return UserRecord(
-        key=key, locale="en", consent=True, role="manager", active="cycle", turn=turn,
+        key=key, locale="en", consent=True, persona="manager", active="cycle", turn=turn,
         positions=(Position("cycle", state, cycle=2, pass_start="outcomes.insight",
                             pending_level=None),
                    Position("onboarding", "done")),
@@ -50,7 +50,7 @@ def test_committed_record_loads_back_equal(store: Store) -> None:
     assert store.commit(Commit(ALICE, 1, record(ALICE)))
     loaded = store.load_user(ALICE)
     assert loaded is not None
-    assert loaded.key == ALICE and loaded.turn == 1 and loaded.role == "manager"
+    assert loaded.key == ALICE and loaded.turn == 1 and loaded.persona == "manager"
     assert sorted(loaded.positions, key=lambda p: p.dialogue) == sorted(
         record(ALICE).positions, key=lambda p: p.dialogue)
 
@@ -123,3 +123,21 @@ def test_position_replaced_per_dialogue(store: Store) -> None:
     cycle = loaded.position("cycle")
     assert cycle is not None and cycle.state == "delivery.agility#note"
     assert len(loaded.positions) == 2
+
+
+def test_a_database_from_before_the_persona_rename_keeps_each_users_persona(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    store.commit(Commit(ALICE, 1, record(ALICE)))
+    store.close()
+    # Put the database back as it was before m004: the column called `role`, m004 not applied.
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE users RENAME COLUMN persona TO role")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_persona'")
+    reopened = SQLiteStore(path)
+    loaded = reopened.load_user(ALICE)
+    reopened.close()
+    assert loaded is not None and loaded.persona == "manager"

@@ -91,3 +91,9 @@ def m003_reply_outbox(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_outbox_user_key")
     _table(db, "reply_outbox").create_index(["channel", "chat_id", "status", "id"])
     _table(db, "reply_outbox").create_index(["user_key"])
+
+
+@migrations()
+def m004_persona(db: Database) -> None:
+    """`users.role` is `users.persona`: who the user said they are, not a permission."""
+    db.execute("ALTER TABLE users RENAME COLUMN role TO persona")

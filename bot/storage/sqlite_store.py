@@ -24,7 +24,7 @@ BUSY_TIMEOUT_MS = 5000
 # The values PRAGMA synchronous takes; checked because a PRAGMA cannot take a parameter.
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
-_USER_COLUMNS = ("key", "channel", "external_id", "locale", "consent", "role", "active", "turn",
+_USER_COLUMNS = ("key", "channel", "external_id", "locale", "consent", "persona", "active", "turn",
                  "awaiting", "start_payload", "created_at", "last_seen")
 _UPSERT_USER = (
     f"INSERT INTO users ({', '.join(_USER_COLUMNS)}) VALUES ({', '.join('?' * len(_USER_COLUMNS))})"
@@ -174,7 +174,7 @@ class SQLiteStore:
                                 (str(key),))
         )
         return UserRecord(
-            key=key, locale=row["locale"], consent=bool(row["consent"]), role=row["role"],
+            key=key, locale=row["locale"], consent=bool(row["consent"]), persona=row["persona"],
             active=row["active"], turn=row["turn"] or 0, awaiting=row["awaiting"],
             positions=positions, created_at=row["created_at"] or 0.0,
             last_seen=row["last_seen"] or 0.0, start_payload=row["start_payload"],
@@ -207,7 +207,7 @@ class SQLiteStore:
         if record is not None:
             conn.execute(_UPSERT_USER, (
                 key, record.key.channel, record.key.id, record.locale, int(record.consent),
-                record.role, record.active, record.turn, record.awaiting, record.start_payload,
+                record.persona, record.active, record.turn, record.awaiting, record.start_payload,
                 record.created_at, record.last_seen))
             now = record.last_seen
             conn.executemany(_UPSERT_STATE, [

@@ -212,8 +212,8 @@ class DialogueSteps:
         for key, value in option.sets:
             if key == "consent":
                 turn.record = replace(turn.user, consent=value.lower() == "true")
-            elif key == "role":
-                turn.record = replace(turn.user, role=value)
+            elif key == "persona":
+                turn.record = replace(turn.user, persona=value)
         new = self.move(pos, f"choose:{option.id}")
         target = self.machine(pos.dialogue).dialogue.step(new.state)
         if target is not None and target.kind == "end":

@@ -28,7 +28,9 @@ class UserRecord:
     key: UserKey
     locale: str
     consent: bool = False
-    role: str | None = None
+    # Who the user said they are in onboarding (frontline, manager, coordinator, other): it
+    # tailors advice, and is no permission (roles are granted, core/roles.py).
+    persona: str | None = None
     active: str | None = None
     turn: int = 0
     awaiting: str | None = None
