@@ -285,6 +285,26 @@ def test_group_chat_answers_only_commands_addressed_to_the_bot(
     scenario(bot_api, tmp_path, content, story)
 
 
+def test_personal_commands_in_a_group_answer_with_a_link_to_the_private_chat(
+        bot_api: FakeBotAPI, tmp_path: Path, content: Content) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.onboard(USER)
+        await bot.settle(bot.fake.send_text(USER, "2"))
+        before = len(bot.fake.messages(USER))
+        for command in ("/mydata", "/profile", "/team", "/makecoordinator", "/forget"):
+            await bot.settle(bot.fake.send_text(USER, f"{command}@ccbot_test_bot",
+                                                chat_id=GROUP, chat_type="supergroup"))
+        posted = bot.fake.messages(GROUP)
+        assert [m["text"] for m in posted] == [content.text("group.private_only", "en")] * 5
+        for message in posted:
+            (row,) = message["reply_markup"]["inline_keyboard"]
+            assert [b["url"] for b in row] == ["https://t.me/ccbot_test_bot"]
+        assert bot.fake.documents(GROUP) == [] and bot.fake.photos(GROUP) == []
+        assert len(bot.fake.messages(USER)) == before  # nothing went to the private chat
+
+    scenario(bot_api, tmp_path, content, story)
+
+
 def test_edited_messages_do_not_reanswer(bot_api: FakeBotAPI, tmp_path: Path,
                                          content: Content) -> None:
     async def story(bot: Bot) -> None:

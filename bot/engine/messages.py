@@ -25,6 +25,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "evidence",
     "forget.confirm",
     "forget.done",
+    "group.open_private",
+    "group.private_only",
     "help",
     "hint.at_first_step",
     "hint.empty",

@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from bot.channels.telegram.outcomes import HARMLESS, SENT, Kind, Outcome, outcome_of
 from bot.channels.telegram.pacing import Pacing
 from bot.channels.telegram.translate import CHANNEL, Part, render
+from bot.engine.core.events import PRIVATE_CHAT
 from bot.engine.ports.blocked_chats import BlockedChats
 from bot.engine.ports.reply_outbox import ReplyOutbox
 
@@ -56,7 +57,9 @@ def send_part(bot: Bot, chat: str, part: Part) -> Awaitable[Message]:
     chat_id = chat_id_of(chat)
     if part.method == "sendMessage":
         markup = InlineKeyboardMarkup([
-            [InlineKeyboardButton(c.label, callback_data=c.id) for c in row]
+            [InlineKeyboardButton(c.label, url=f"https://t.me/{bot.username}")
+             if c.id == PRIVATE_CHAT else InlineKeyboardButton(c.label, callback_data=c.id)
+             for c in row]
             for row in part.keyboard]) if part.keyboard else None
         return bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
                                 reply_markup=markup, link_preview_options=_NO_PREVIEW)

@@ -107,7 +107,8 @@ def read_update(update: Mapping[str, Any], bot_username: str) -> Incoming:
         elif not private:
             # In a group we answer only commands addressed to us, never the conversation.
             return Incoming(chat, ignored="group message not addressed to the bot")
-        return Incoming(chat, Event(user, text=text, update_id=update_id, locale=locale))
+        return Incoming(chat, Event(user, text=text, update_id=update_id, locale=locale,
+                                    private=private))
     media = next((m for m in MEDIA if m in payload), None)
     if media is None or not private:
         return Incoming(chat, ignored="service message" if media is None else f"group {media}")
@@ -141,8 +142,11 @@ def _read_callback(query: dict[str, Any], chat: str, update_id: int) -> Incoming
         data = ""
     # A message older than 48 hours comes back "inaccessible" (date 0) and cannot be edited.
     accessible = bool(message.get("date"))
+    # An inaccessible message has no chat type: only the user's own chat id makes it private.
+    chat_type = _object(message.get("chat")).get("type")
+    private = chat_type == "private" if chat_type else chat == str(sender["id"])
     event = Event(UserKey(CHANNEL, str(sender["id"])), choice=data, update_id=update_id,
-                  locale=_language(sender))
+                  locale=_language(sender), private=private)
     return Incoming(chat, event, callback_id=query_id,
                     message_id=message.get("message_id") if accessible else None,
                     message_text=str(message.get("text")) if accessible and message.get("text")

@@ -29,6 +29,8 @@ class Command:
     requires: str | None = None
     # Usable before onboarding consent (/start, /help, /mydata, /forget).
     before_consent: bool = False
+    # Answered in a group chat too; every other command points to the private chat there.
+    in_groups: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

@@ -33,6 +33,8 @@ class Event:
     update_id: int | None = None
     unsupported: str | None = None
     locale: str | None = None
+    # False in a group or channel: nothing personal or privileged is said there.
+    private: bool = True
 
 
 def without_surrogates(event: Event) -> Event:
@@ -45,6 +47,10 @@ def without_surrogates(event: Event) -> Event:
         return event
     return replace(event, text=_SURROGATE.sub("\ufffd", event.text), choice=clean(event.choice),
                    unsupported=clean(event.unsupported), locale=clean(event.locale))
+
+
+# A button with this id opens the user's private chat with the bot (a link, not a callback).
+PRIVATE_CHAT = "@private"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Protocol
 from bot.definitions.model import Content, Question
 from bot.engine.core.commands import Command
 from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
-from bot.engine.core.events import Attachment, Choice, Event, Reply, Response
+from bot.engine.core.events import PRIVATE_CHAT, Attachment, Choice, Event, Reply, Response
 from bot.engine.core.feature_api import Feature
 from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
@@ -148,7 +148,9 @@ class Turn:
 
     def run(self) -> Response:
         before = self.signature()
-        if self.record is None:
+        if not self.event.private:
+            self.in_group()
+        elif self.record is None:
             self.first_contact()
         else:
             self.record = replace(self.record, last_seen=self.now)
@@ -157,7 +159,7 @@ class Turn:
         if self.record is not None and not self.forget:
             if self.signature() != before:
                 self.record = replace(self.record, turn=self.record.turn + 1)
-            if self.show_current:
+            if self.show_current and self.event.private:
                 self.render_current()
         return Response(tuple(self.replies), chosen=self.chosen, stale_choice=self.stale)
 
@@ -214,6 +216,19 @@ class Turn:
                 self.on_command(text)
             else:
                 self.on_text(text)
+
+    def in_group(self) -> None:
+        """In a group, only commands meant for groups are answered (and nothing is stored);
+        anything else gets one line and a button to the private chat."""
+        match = _COMMAND.match(self.event.text.strip()) if self.event.choice is None else None
+        found = self.engine.commands.get(match.group(1).lower()) if match else None
+        if match is not None and found is not None and found[1].in_groups:
+            feature, command = found
+            command.handler(feature, self, (match.group(2) or "").strip())
+            return
+        self.stale = self.event.choice is not None
+        self.say(self.t("group.private_only"),
+                 (Choice(PRIVATE_CHAT, self.t("group.open_private")),))
 
     def first_contact(self) -> None:
         command = _COMMAND.match(self.event.text.strip())

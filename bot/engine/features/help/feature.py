@@ -26,5 +26,5 @@ class HelpFeature(Feature):
     # /start stays out of the menu: Telegram shows its own Start button to new users.
     COMMANDS = (
         Command("start", cmd_start, before_consent=True),
-        Command("help", cmd_help, "command.help", before_consent=True),
+        Command("help", cmd_help, "command.help", before_consent=True, in_groups=True),
     )
