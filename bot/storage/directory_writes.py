@@ -28,6 +28,9 @@ def _grant(conn: sqlite3.Connection, op: ops.GrantRole) -> None:
 
 def _revoke(conn: sqlite3.Connection, op: ops.RevokeRole) -> None:
     conn.execute("DELETE FROM role_grants WHERE user_key = ? AND role = ?", (op.user, op.role))
+    # A demoted person's role links go with the role.
+    conn.execute("UPDATE invites SET revoked_at = (julianday('now') - 2440587.5) * 86400.0 "
+                 "WHERE kind = 'role' AND created_by = ? AND revoked_at IS NULL", (op.user,))
 
 
 def _insert_invite(conn: sqlite3.Connection, i: ops.NewInvite, team_id: int | None) -> None:

@@ -233,3 +233,20 @@ def m003_team_view(db: Database) -> None:
     _table(db, "digests").create_index(["user_key", "team_id"], unique=True)
     _table(db, "digests").create_index(["next_run_at"])
     db.execute(_FORGET_TEAM_VIEW)
+
+
+# Role links made by someone who is forgotten are withdrawn before their name is removed, so
+# `ccbot roles links list` shows them as revoked (redemption checks the maker's role anyway).
+_FORGET_REVOKES_ROLE_LINKS = """
+CREATE TRIGGER forget_user_role_links BEFORE DELETE ON users
+BEGIN
+    UPDATE invites SET revoked_at = (julianday('now') - 2440587.5) * 86400.0
+        WHERE kind = 'role' AND created_by = OLD.key AND revoked_at IS NULL;
+END
+"""
+
+
+@migrations()
+def m004_forget_revokes_role_links(db: Database) -> None:
+    """/forget withdraws the role links the person made (issue 12: rights end with them)."""
+    db.execute(_FORGET_REVOKES_ROLE_LINKS)

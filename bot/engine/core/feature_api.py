@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.definitions.model import Content, Question
 from bot.engine.core.commands import Command
 from bot.engine.core.dialogue_steps import DialogueSteps
-from bot.engine.core.events import Choice, Event, Reply
+from bot.engine.core.events import Choice, Event, Reply, UserKey
 from bot.engine.core.records import Answer, Op, Position, UserRecord
 from bot.engine.ports.charts import Chart, ChartRenderer
 from bot.engine.ports.store import Store
@@ -69,6 +69,10 @@ class TurnApi(Protocol):
 
     def has_role(self, role: str) -> bool:
         """True when the user holds `role` (or a role above it)."""
+        ...
+
+    def holds(self, user: UserKey, role: str) -> bool:
+        """True when another user holds `role` (or one above it) now."""
         ...
 
     def refuse(self, what: str) -> None:

@@ -15,7 +15,15 @@ from typing import Protocol
 from bot.definitions.model import Content, Question
 from bot.engine.core.commands import Command
 from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
-from bot.engine.core.events import PRIVATE_CHAT, Attachment, Choice, Event, Reply, Response
+from bot.engine.core.events import (
+    PRIVATE_CHAT,
+    Attachment,
+    Choice,
+    Event,
+    Reply,
+    Response,
+    UserKey,
+)
 from bot.engine.core.feature_api import Feature
 from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
@@ -105,6 +113,9 @@ class Turn:
 
     def has_role(self, role: str) -> bool:
         return self.engine.roles.has(self.user.key, role)
+
+    def holds(self, user: UserKey, role: str) -> bool:
+        return self.engine.roles.has(user, role)
 
     def refuse(self, what: str) -> None:
         self.refused.append(what)

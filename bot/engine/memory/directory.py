@@ -213,6 +213,7 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
             self._answers = {k: v for k, v in self._answers.items() if k[1] != key}
             self.blocked.unblock(user.id, key)
             self._forget_digests(user)
+            self._revoke_role_links(key)
             for code, inv in self._invites.items():
                 if inv.created_by == key:
                     self._invites[code] = replace(inv, created_by=None)
@@ -236,6 +237,14 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
 
     def _revoke(self, op: ops.RevokeRole) -> None:
         self._grants.pop((op.user, op.role), None)
+        self._revoke_role_links(op.user)
+
+    def _revoke_role_links(self, key: str) -> None:
+        """A demoted or forgotten person's role links are withdrawn."""
+        now = time.time()
+        for code, inv in self._invites.items():
+            if inv.kind == "role" and inv.created_by == key and inv.revoked_at is None:
+                self._invites[code] = replace(inv, revoked_at=now)
 
     def _create_team(self, op: ops.CreateTeam) -> None:
         team = Team(self._next("teams"), op.name, op.at)

@@ -24,7 +24,7 @@ from bot.engine.features.teams.actions import (
     usable,
     usable_invite,
 )
-from bot.engine.ports.directory import Directory, Rejected
+from bot.engine.ports.directory import Directory, Rejected, parse_key
 from bot.engine.ports.directory_ops import (
     ConsumeInvite,
     CreateInvite,
@@ -48,7 +48,8 @@ TEAMS_MESSAGES: tuple[str, ...] = (
     "teams.invite_invalid", "teams.invite_revoked_error", "teams.invite_expired",
     "teams.invite_used_up", "teams.joined", "teams.already_member", "teams.role_granted",
     "teams.already_role", "teams.role_name.coordinator",
-    "teams.role_name.admin", "teams.myteams", "teams.myteams_line", "teams.myteams_none",
+    "teams.role_name.admin", "teams.role_link_lapsed", "teams.myteams", "teams.myteams_line",
+    "teams.myteams_none",
     "teams.leave_none", "teams.leave_pick", "teams.leave_confirm", "teams.left",
     "teams.not_member", "teams.cohort_usage", "teams.cohort_created", "teams.cohort_exists",
     "teams.cohort_unknown", "teams.cohort_added", "teams.cohort_removed", "teams.cohort_line",
@@ -59,6 +60,10 @@ TEAMS_MESSAGES: tuple[str, ...] = (
 
 # ---------------------------------------------------------------------- actions (chat and CLI)
 # ---------------------------------------------------------------------- the chat feature
+# Who may make a role link, and must still be that when it is used.
+ROLE_LINK_MAKER = "admin"
+
+
 class TeamsFeature(Feature):
     """/newteam, /teams, /members, /invite, /cohort, /makecoordinator, /myteams, /leave.
 
@@ -366,6 +371,12 @@ class TeamsFeature(Feature):
             return True
         user = str(turn.user.key)
         if invite.kind == "role" and invite.role:
+            maker = parse_key(invite.created_by) if invite.created_by else None
+            # Checked now, not when the link was made: an admin removed from CCBOT_ADMINS,
+            # demoted or forgotten since grants nothing.
+            if maker is None or not turn.holds(maker, ROLE_LINK_MAKER):
+                turn.say(turn.t("teams.role_link_lapsed"))
+                return True
             if turn.has_role(invite.role):
                 turn.say(turn.t("teams.already_role", role=views.role_name(turn, invite.role)))
                 return True
@@ -389,7 +400,8 @@ class TeamsFeature(Feature):
         Command("members", cmd_members, "menu.members", requires="manager"),
         Command("invite", cmd_invite, "menu.invite", requires="manager"),
         Command("cohort", cmd_cohort, "menu.cohort", requires="coordinator"),
-        Command("makecoordinator", cmd_makecoordinator, "menu.makecoordinator", requires="admin"),
+        Command("makecoordinator", cmd_makecoordinator, "menu.makecoordinator",
+                requires=ROLE_LINK_MAKER),
         Command("myteams", cmd_myteams, "menu.myteams"),
         Command("leave", cmd_leave, "menu.leave"),
     )
