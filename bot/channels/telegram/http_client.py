@@ -14,13 +14,14 @@ A Bot API URL contains the bot token, so no message or log line made here names 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import logging
 import ssl
 import sys
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -71,10 +72,11 @@ def default_tls() -> ssl.SSLContext:
 
 @dataclass(frozen=True)
 class Proxy:
-    """Where requests to one origin go: straight (url None) or through this HTTP proxy."""
+    """How requests to one origin go: straight (url None) or through this HTTP proxy."""
 
     url: str | None = None
-    headers: dict[str, str] | None = None
+    proxy_headers: dict[str, str] | None = None  # for the proxy's CONNECT (https targets)
+    headers: dict[str, str] | None = None  # on each request itself (http targets)
 
 
 def env_proxy(url: str) -> Proxy:
@@ -89,9 +91,11 @@ def env_proxy(url: str) -> Proxy:
     if proxy.username is None:
         return Proxy(given)
     # Credentials go in a header: aiohttp does not take them from the proxy URL.
-    auth = aiohttp.BasicAuth(unquote(proxy.username), unquote(proxy.password or ""))
-    return Proxy(proxy._replace(netloc=proxy.netloc.rpartition("@")[2]).geturl(),
-                 {hdrs.PROXY_AUTHORIZATION: auth.encode()})
+    credentials = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
+    auth = {"Proxy-Authorization":
+            "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")}
+    bare = proxy._replace(netloc=proxy.netloc.rpartition("@")[2]).geturl()
+    return Proxy(bare, headers=auth) if parts.scheme == "http" else Proxy(bare, auth)
 
 
 class AiohttpRequest(BaseRequest):
@@ -164,7 +168,8 @@ class AiohttpRequest(BaseRequest):
         try:
             async with session.request(method, url, data=data, timeout=timeout,
                                        allow_redirects=False, proxy=proxy.url,
-                                       proxy_headers=proxy.headers) as response:
+                                       proxy_headers=proxy.proxy_headers,
+                                       headers=proxy.headers) as response:
                 return response.status, await self._read(response)
         except asyncio.TimeoutError:
             raise TimedOut() from None
@@ -200,19 +205,24 @@ class AiohttpRequest(BaseRequest):
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         """The whole body, refused beyond `max_body` (counted after decompression)."""
-        limit = self._max_body
-        length = response.content_length
-        if length is None or length > limit or hdrs.CONTENT_ENCODING in response.headers:
-            chunks, size = [], 0
-            while size <= limit and (chunk := await response.content.readany()):
-                chunks.append(chunk)
-                size += len(chunk)
+        limit, length = self._max_body, response.content_length
+        if hdrs.CONTENT_ENCODING not in response.headers and length is not None:
+            if length > limit:
+                _too_big(response, limit)
+            return await response.read()
+        chunks, size = [], 0
+        while chunk := await response.content.readany():
+            chunks.append(chunk)
+            size += len(chunk)
             if size > limit:
-                response.close()  # the rest is not read, so the connection cannot be reused
-                raise NetworkError(f"the answer is larger than {limit // 1024 // 1024} MiB; "
-                                   "not the Bot API, or raise max_body in http_client.py")
-            return b"".join(chunks)
-        return await response.read()
+                _too_big(response, limit)
+        return b"".join(chunks)
+
+
+def _too_big(response: aiohttp.ClientResponse, limit: int) -> NoReturn:
+    response.close()  # the rest is not read, so the connection cannot be reused
+    raise NetworkError(f"the answer is larger than {limit:,} bytes; not the Bot API, or "
+                       "raise max_body in bot/channels/telegram/http_client.py")
 
 
 def _body(request_data: RequestData | None) -> payload.Payload | None:
@@ -258,7 +268,7 @@ def _describe(exc: BaseException, url: str) -> str:
         reason = f"{type(exc).__name__}: {exc.status}, {exc.message}"
     else:
         reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    return _scrub(reason, url)
+    return _scrub(" ".join(reason.split()), url)  # one line: some aiohttp messages span several
 
 
 def _scrub(text: str, url: str) -> str:
