@@ -49,7 +49,7 @@ POOL_TIMEOUT_MESSAGE = ("Pool timeout: All connections in the connection pool ar
 
 
 def make_request(pool_size: int, read_timeout: float, write_timeout: float,
-                 connect_timeout: float, pool_timeout: float) -> AiohttpRequest:
+                 connect_timeout: float, pool_timeout: float) -> BaseRequest:
     """The HTTP layer for a Bot, with `pool_size` connections at most."""
     proxies = urllib.request.getproxies()  # the *_proxy variables, any case
     if "all" in proxies and not {"http", "https"} & proxies.keys():
