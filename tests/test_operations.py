@@ -46,12 +46,12 @@ DAY = 86_400.0
 @pytest.fixture(autouse=True)
 def logging_as_it_was() -> Iterator[None]:
     """main() sets up logging for the whole process; put it back for the tests after these."""
-    root, httpx = logging.getLogger(), logging.getLogger("httpx")
-    handlers, level, httpx_level = list(root.handlers), root.level, httpx.level
+    root, access = logging.getLogger(), logging.getLogger("aiohttp.access")
+    handlers, level, access_level = list(root.handlers), root.level, access.level
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    httpx.setLevel(httpx_level)
+    access.setLevel(access_level)
     logging.captureWarnings(False)
 
 
