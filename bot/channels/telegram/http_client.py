@@ -181,7 +181,8 @@ class AiohttpRequest(BaseRequest):
 
     def _proxy(self, url: str) -> Proxy:
         """The proxy for `url`'s origin, read from the environment on first use."""
-        origin = url[:url.find("/", url.find("//") + 2)]
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
         proxy = self._proxies.get(origin)
         if proxy is None:
             proxy = self._proxies[origin] = env_proxy(url)
