@@ -157,11 +157,7 @@ class AiohttpRequest(BaseRequest):
         read = self._given(read_timeout, "read")
         write = self._given(write_timeout, "media_write" if files else "write")
         connect = self._given(connect_timeout, "connect")
-        # aiohttp has no write timeout: sending is bounded by the three together instead.
-        total = None
-        if read is not None and write is not None and connect is not None:
-            total = read + write + connect
-        timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        timeout = _client_timeout(read, write, connect)
         data = _body(request_data)
         proxy = self._proxy(url)
         await self._take_slot(self._given(pool_timeout, "pool"))
@@ -224,6 +220,16 @@ def _too_big(response: aiohttp.ClientResponse, limit: int) -> NoReturn:
     response.close()  # the rest is not read, so the connection cannot be reused
     raise NetworkError(f"the answer is larger than {limit:,} bytes; not the Bot API, or "
                        "raise max_body in bot/channels/telegram/http_client.py")
+
+
+@functools.lru_cache(maxsize=32)  # a handful of combinations; one object each, not per call
+def _client_timeout(read: float | None, write: float | None,
+                    connect: float | None) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for PTB's: it has no write timeout, so the three bound the whole."""
+    total = None
+    if read is not None and write is not None and connect is not None:
+        total = read + write + connect
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
 
 
 def _body(request_data: RequestData | None) -> payload.Payload | None:
