@@ -424,3 +424,22 @@ def test_make_request_bounds_the_pool_and_says_when_all_proxy_is_not_used(
     request = make_request(4, 5, 5, 5, 5)
     assert isinstance(request, AiohttpRequest) and request.read_timeout == 5
     assert "set HTTPS_PROXY" in caplog.text
+
+
+def test_an_upload_over_a_mebibyte_goes_through_whole_and_warns_of_nothing(
+        bot_api: FakeBotAPI) -> None:
+    bot_api.send_text(USER, "hello")
+    export = bytes(range(256)) * 5000  # 1.2 MiB, like a long export
+
+    async def scenario() -> None:
+        bot = Bot(bot_api.token, base_url=bot_api.base_url, request=AiohttpRequest(),
+                  get_updates_request=AiohttpRequest())
+        async with bot:
+            await bot.send_document(USER, export, filename="export.xlsx")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(scenario())
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    (sent,) = bot_api.documents(USER)
+    assert sent["content"] == export

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import io
 import logging
 import ssl
 import sys
@@ -245,8 +246,10 @@ def _body(request_data: RequestData | None) -> payload.Payload | None:
         form.append_payload(payload.StringPayload(
             value, headers={hdrs.CONTENT_DISPOSITION: _disposition(name)}))
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
-        data = content if isinstance(content, bytes) else content.read()
-        form.append_payload(payload.BytesPayload(
+        # A file object, not bytes: aiohttp then sends it in chunks, and warns about bytes
+        # over 1 MiB (a long export would have logged a ResourceWarning).
+        data = io.BytesIO(content if isinstance(content, bytes) else content.read())
+        form.append_payload(payload.BytesIOPayload(
             data, content_type=mimetype or "application/octet-stream",
             headers={hdrs.CONTENT_DISPOSITION: _disposition(name, filename)}))
     return form
