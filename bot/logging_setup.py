@@ -1,4 +1,4 @@
-"""Sets up logging for every `ccbot` command: the level, text or JSON lines, httpx quietened."""
+"""Sets up logging for every `ccbot` command: the level, text or JSON lines, access logs quiet."""
 
 from __future__ import annotations
 
@@ -77,5 +77,5 @@ def configure(level: str, fmt: str = "text", stream: TextIO | None = None) -> No
     # Warnings printed by the warnings module would bypass the handlers' token filter.
     logging.captureWarnings(True)
     if root.level > logging.DEBUG:
-        # httpx logs every request at INFO; at DEBUG it is wanted (and the token is redacted).
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        # The webhook's access log has a line per request at INFO; at DEBUG it is wanted.
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "bot"
-FORBIDDEN = {"telegram", "sqlite_utils", "sqlite3", "matplotlib", "tornado", "httpx"}
+FORBIDDEN = {"telegram", "sqlite_utils", "sqlite3", "matplotlib", "aiohttp", "httpx"}
 PURE = ["definitions", "engine"]
 
 

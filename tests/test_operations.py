@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import pytest
-import tornado.httpclient
-import tornado.web
 from fake_bot_api import FakeBotAPI
 from test_telegram_process import db_rows, env_for, free_port, stop_bot
 
+from bot.channels import http_server
 from bot.channels.telegram import health
 from bot.channels.telegram.redaction import TokenFilter
 from bot.cli import main
@@ -46,12 +46,12 @@ DAY = 86_400.0
 @pytest.fixture(autouse=True)
 def logging_as_it_was() -> Iterator[None]:
     """main() sets up logging for the whole process; put it back for the tests after these."""
-    root, httpx = logging.getLogger(), logging.getLogger("httpx")
-    handlers, level, httpx_level = list(root.handlers), root.level, httpx.level
+    root, access = logging.getLogger(), logging.getLogger("aiohttp.access")
+    handlers, level, access_level = list(root.handlers), root.level, access.level
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    httpx.setLevel(httpx_level)
+    access.setLevel(access_level)
     logging.captureWarnings(False)
 
 
@@ -293,17 +293,13 @@ def test_healthz_in_the_webhook_process_answers_without_a_secret_and_handles_not
     assert stop_bot(processes[0])[0] == 0
 
 
-async def fetch(app: tornado.web.Application, method: str = "GET") -> tuple[int, str]:
-    server = app.listen(0, address="127.0.0.1")
-    port = next(iter(server._sockets.values())).getsockname()[1]
-    client = tornado.httpclient.AsyncHTTPClient()
-    try:
-        answer = await client.fetch(f"http://127.0.0.1:{port}{health.HEALTH_PATH}",
-                                    method=method, body=b"{}" if method == "POST" else None,
-                                    raise_error=False)
-        return answer.code, answer.body.decode()
-    finally:
-        server.stop()
+async def fetch(store: SQLiteStore, method: str = "GET") -> tuple[int, str]:
+    app = http_server.application(health.routes(store))
+    async with (http_server.running(app, "127.0.0.1", 0) as port,
+                aiohttp.ClientSession() as client,
+                client.request(method, f"http://127.0.0.1:{port}{health.HEALTH_PATH}",
+                               data=b"{}" if method == "POST" else None) as answer):
+        return answer.status, await answer.text()
 
 
 def test_healthz_counts_the_backlog_and_says_503_when_the_database_does_not_answer(
@@ -314,12 +310,11 @@ def test_healthz_counts_the_backlog_and_says_503_when_the_database_does_not_answ
                          " ('telegram', ?, '1', '{}')", [(1,), (2,)])
         conn.executemany("INSERT INTO reply_outbox (channel, chat_id, text, status) VALUES"
                          " ('telegram', '1', 'hi', ?)", [("pending",), ("failed",)])
-    app = tornado.web.Application([health.route(store)])
-    code, body = asyncio.run(fetch(app))
+    code, body = asyncio.run(fetch(store))
     assert (code, json.loads(body)) == (200, {"status": "ok", "inbox": 2, "outbox": 1})
-    assert asyncio.run(fetch(app, "POST"))[0] == 405
+    assert asyncio.run(fetch(store, "POST"))[0] == 405
     store.close()  # the database is gone from under the bot
-    code, body = asyncio.run(fetch(app))
+    code, body = asyncio.run(fetch(store))
     assert (code, json.loads(body)) == (503, {"status": "unavailable"})
     assert "h.db" not in body  # the reason is logged, not told to whoever asks
 

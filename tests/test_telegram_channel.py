@@ -25,7 +25,7 @@ from bot.channels.telegram.poller import poll
 from bot.channels.telegram.sender import RetryPolicy
 from bot.channels.telegram.sqlite_channel import sqlite_channel
 from bot.channels.telegram.translate import inbox_items
-from bot.channels.telegram.webhook import SECRET_HEADER, listen
+from bot.channels.telegram.webhook import SECRET_HEADER, listening
 from bot.definitions.model import Content
 from bot.engine.core.events import Event, Response
 from bot.engine.engine import Engine
@@ -601,8 +601,7 @@ def test_webhook_checks_the_secret_before_storing_anything(
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         hook = WebhookConfig("127.0.0.1", port, f"http://127.0.0.1:{port}/tg", "s3cret-Token")
-        server = listen(bot.channel, hook)
-        try:
+        async with listening(bot.channel, hook, bot.store):
             update = {"update_id": 5_000, "message": {
                 "message_id": 1, "date": int(time.time()), "text": "/start",
                 "chat": {"id": OTHER, "type": "private"},
@@ -620,7 +619,5 @@ def test_webhook_checks_the_secret_before_storing_anything(
             assert await asyncio.to_thread(post, hook.url, body, "s3cret-Token") == 200
             await asyncio.sleep(0.2)
             assert len(texts(bot.fake, OTHER)) == 1
-        finally:
-            server.stop()
 
     scenario(bot_api, tmp_path, content, story)

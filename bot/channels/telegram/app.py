@@ -183,5 +183,5 @@ def run_webhook(config: TelegramConfig, hook: WebhookConfig, engine: Engine,
     """`ccbot webhook`: serve Telegram's POSTs until SIGTERM."""
     redaction.install(config.token)
     return asyncio.run(serve(config, engine, store,
-                             lambda bot, channel: webhook.serve(bot, channel, hook), parts,
+                             lambda bot, channel: webhook.serve(bot, channel, hook, store), parts,
                              reloading))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-import tornado.web
+from aiohttp import web
 
 from bot.engine.ports.store import StoreError
 from bot.storage.sqlite_store import SQLiteStore
@@ -13,28 +12,21 @@ from bot.storage.sqlite_store import SQLiteStore
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-class HealthHandler(tornado.web.RequestHandler):
-    """Answers a monitor. Reads two counts; handles, sends and changes nothing; no secret."""
+def routes(store: SQLiteStore) -> list[web.RouteDef]:
+    """The route serving HEALTH_PATH: reads two counts; handles, sends and changes nothing."""
 
-    def initialize(self, store: SQLiteStore) -> None:
-        self.store = store
-
-    def get(self) -> None:
-        self.set_header("Cache-Control", "no-store")
+    async def healthz(request: web.Request) -> web.Response:
         try:
-            inbox = self.store.query("SELECT COUNT(*) FROM inbox")[0][0]
-            outbox = self.store.query("SELECT COUNT(*) FROM reply_outbox WHERE status = 'pending'")[0][0]  # noqa: E501
+            inbox = store.query("SELECT COUNT(*) FROM inbox")[0][0]
+            outbox = store.query("SELECT COUNT(*) FROM reply_outbox WHERE status = 'pending'")[0][0]
         except StoreError as exc:
             # The reason goes to the log, not to whoever can reach this URL.
             log.error("health check failed: %s", exc)
-            self.set_status(503)
-            self.write({"status": "unavailable"})
-            return
-        self.write({"status": "ok", "inbox": inbox, "outbox": outbox})
+            return web.json_response({"status": "unavailable"}, status=503, headers=NO_STORE)
+        return web.json_response({"status": "ok", "inbox": inbox, "outbox": outbox},
+                                 headers=NO_STORE)
 
-
-def route(store: SQLiteStore) -> tuple[str, type[HealthHandler], dict[str, Any]]:
-    """The tornado rule serving HEALTH_PATH."""
-    return (HEALTH_PATH, HealthHandler, {"store": store})
+    return [web.get(HEALTH_PATH, healthz)]

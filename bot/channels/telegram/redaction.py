@@ -1,4 +1,4 @@
-"""Keeps the bot token out of every log line (httpx logs request URLs, which contain it)."""
+"""Keeps the bot token out of every log line (Bot API URLs contain it, and libraries log them)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from bot.engine.core.commands import Command
 from bot.engine.core.events import Choice, UserKey
 from bot.engine.core.feature_api import Feature, TurnApi
-from bot.engine.core.local_time import date_text
 from bot.engine.core.pseudonyms import member_code, secret_of
 from bot.engine.features.teams import views
 from bot.engine.features.teams.actions import (
@@ -196,7 +195,7 @@ class TeamsFeature(Feature):
             return
         current = usable_invite(self.directory, team, turn.now) if action == "show" else None
         if current is not None:
-            turn.say(self.invite_text(turn, team, current))
+            turn.say(views.invite_text(turn, team, current, self.link(current)))
             return
         ops, invite = rotate_invite(team, by, turn.now)
         turn.ops.extend(ops)
@@ -205,14 +204,6 @@ class TeamsFeature(Feature):
         else:
             turn.say(turn.t("teams.invite_link", team=team.name, link=self.link(invite)))
 
-    def invite_text(self, turn: TurnApi, team: Team, invite: Invite) -> str:
-        text = turn.t("teams.invite_link", team=team.name, link=self.link(invite))
-        if invite.max_uses is not None or invite.expires_at is not None:
-            uses = (f"{invite.uses}/{invite.max_uses}" if invite.max_uses is not None
-                    else str(invite.uses))
-            until = date_text(invite.expires_at) if invite.expires_at is not None else "-"
-            text += "\n" + turn.t("teams.invite_limits", uses=uses, until=until)
-        return text
 
     def cmd_cohort(self, turn: TurnApi, arg: str) -> None:
         words = arg.split()

@@ -6,7 +6,7 @@ from bot.engine.core.feature_api import TurnApi
 from bot.engine.core.local_time import date_text
 from bot.engine.core.pseudonyms import member_code, secret_of
 from bot.engine.ports.directory import Directory
-from bot.engine.ports.teams import Team
+from bot.engine.ports.teams import Invite, Team
 
 
 def members_text(directory: Directory, turn: TurnApi, team: Team) -> str:
@@ -42,3 +42,14 @@ def role_name(turn: TurnApi, role: str | None) -> str:
     if role == "admin":
         return turn.t("teams.role_name.admin")
     return turn.t("teams.role_name.coordinator")
+
+
+def invite_text(turn: TurnApi, team: Team, invite: Invite, link: str) -> str:
+    """A team's invite link, with its limits when it has any."""
+    text = turn.t("teams.invite_link", team=team.name, link=link)
+    if invite.max_uses is not None or invite.expires_at is not None:
+        uses = (f"{invite.uses}/{invite.max_uses}" if invite.max_uses is not None
+                else str(invite.uses))
+        until = date_text(invite.expires_at) if invite.expires_at is not None else "-"
+        text += "\n" + turn.t("teams.invite_limits", uses=uses, until=until)
+    return text

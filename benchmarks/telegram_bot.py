@@ -1,15 +1,15 @@
 """Benchmark: `ccbot run` against the fake Bot API with 200 users, beside a minimal PTB echo bot.
 
-Run: .venv/bin/python benchmarks/telegram.py [--users 200] [--cap 60]
+Run: .venv/bin/python benchmarks/telegram_bot.py [--users 200] [--cap 60]
 
 Every bot is a real subprocess; the fake Bot API and the simulated users live in this process.
 Each user walks onboarding and one full cycle (27 updates: taps, typed answers, notes) and acts
 the moment the bot's question arrives (no thinking time: the bot is saturated, so latencies are
 mostly queueing). Scenarios: ccbot at concurrency 16 with 0 and 50 ms added to every API call;
 the echo bot (each user sends 27 texts, echoed) at 0 and 50 ms; ccbot on PTB's default HTTP
-client (httpx) instead of its own, at 0 ms; ccbot one update at a time
-(concurrency 1) at 50 ms with 10 users; one user alone at 50 ms (unloaded latency); and ccbot
-killed with SIGKILL at 40 % of the traffic and restarted.
+client (httpx, swapped in by this benchmark only) instead of aiohttp, at 0 ms; ccbot one
+update at a time (concurrency 1) at 50 ms with 10 users; one user alone at 50 ms (unloaded
+latency); and ccbot killed with SIGKILL at 40 % of the traffic and restarted.
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on sys.path, and this file is named like the
-# `telegram` package: drop the folder so `import telegram` finds python-telegram-bot.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(PROJECT / "tests"))
 
 from fake_bot_api import FakeBotAPI  # noqa: E402
@@ -192,14 +189,34 @@ def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def start_ccbot(fake: FakeBotAPI, db: Path, concurrency: int,
-                client: str = "streams") -> subprocess.Popen[bytes]:
+                client: str = "aiohttp") -> subprocess.Popen[bytes]:
     # Pacing is lifted: at Telegram's 25 messages/s the bot would idle, and this measures work.
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token,
            "TELEGRAM_API_BASE_URL": fake.base_url, "CCBOT_DB": str(db),
-           "CCBOT_BROADCAST_RATE": "100000", "CCBOT_HTTP_CLIENT": client}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--concurrency",
-                             str(concurrency), "--poll-timeout", "10"],
+           "CCBOT_BROADCAST_RATE": "100000"}
+    command = ([sys.executable, "-m", "bot.cli"] if client == "aiohttp"
+               else [sys.executable, __file__, "--ccbot-on-httpx"])
+    return subprocess.Popen([*command, "run", "--concurrency", str(concurrency),
+                             "--poll-timeout", "10"],
                             env=env, cwd=PROJECT, stderr=subprocess.DEVNULL)
+
+
+def ccbot_on_httpx(argv: list[str]) -> int:
+    """`ccbot` with PTB's default HTTP client in place of ours, to show what the client costs."""
+    from telegram.request import BaseRequest, HTTPXRequest
+
+    from bot.channels.telegram import app
+    from bot.cli import main
+
+    def httpx_request(pool_size: int, read_timeout: float, write_timeout: float,
+                      connect_timeout: float, pool_timeout: float) -> BaseRequest:
+        return HTTPXRequest(connection_pool_size=pool_size, read_timeout=read_timeout,
+                            write_timeout=write_timeout, connect_timeout=connect_timeout,
+                            pool_timeout=pool_timeout)
+
+    # app.py imported make_request by name, so that name is the one to replace.
+    setattr(app, "make_request", httpx_request)  # noqa: B010
+    return main(argv)
 
 
 def start_echo(fake: FakeBotAPI) -> subprocess.Popen[bytes]:
@@ -259,7 +276,7 @@ def collapse(said: list[str]) -> tuple[list[str], int]:
 
 def scenario(name: str, users: int, latency: float, cap: float, echo: bool = False,
              concurrency: int = 16, kill_at: float | None = None,
-             client: str = "streams") -> Result:
+             client: str = "aiohttp") -> Result:
     """Run one bot with `users` simulated users; stop at completion or after `cap` seconds."""
     fake = BenchFake()
     with tempfile.TemporaryDirectory() as tmp, fake:
@@ -357,6 +374,8 @@ def main() -> None:
                         help="seconds after which a scenario stops, finished or not")
     parser.add_argument("--echo-bot", nargs=2, metavar=("TOKEN", "BASE_URL"),
                         help=argparse.SUPPRESS)
+    if sys.argv[1:2] == ["--ccbot-on-httpx"]:
+        sys.exit(ccbot_on_httpx(sys.argv[2:]))
     args = parser.parse_args()
     if args.echo_bot:
         echo_bot(*args.echo_bot)
