@@ -13,6 +13,7 @@ from bot.definitions.checked import load_content
 from bot.definitions.model import DEFAULT_LOCALE, Content
 from bot.definitions.problems import ContentError
 from bot.engine.core.events import UserKey
+from bot.engine.features.broadcasts.actions import CLI_MAKER
 from bot.engine.messages import REQUIRED_MESSAGES
 from bot.engine.ports.directory import Rejected
 from bot.engine.ports.store import StoreError
@@ -21,7 +22,7 @@ from bot.storage.sqlite_store import SQLiteStore
 from bot.wiring import USERNAME_ENV
 
 EXIT_CONFIG = 2
-CLI_ACTOR = "cli"
+CLI_ACTOR = CLI_MAKER  # what `ccbot` records as the maker of what it creates
 
 
 class AdminError(Exception):

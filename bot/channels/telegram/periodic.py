@@ -59,12 +59,14 @@ class Periodic:
         engine = self.channel.engine
         try:
             runs = await asyncio.to_thread(run_due, self.directory, self.store, engine.content,
-                                           self.clock())
+                                           self.clock(), holds=engine.roles.has)
         except Exception:
             log.exception("could not run the due schedules")
             return 0
         for run in runs:
             log.info("schedule %s: %s", run.schedule_id, run.result)
+            if run.told is not None:
+                self.channel.queues.submit(run.told, None)  # the creator's notice is queued
         created = sum(1 for run in runs if run.sent)
         if created:
             self.broadcasts.wake()

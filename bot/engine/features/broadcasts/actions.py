@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.definitions.model import Content
 from bot.engine.core.events import UserKey
 from bot.engine.core.local_time import clock_of
 from bot.engine.ports.broadcasts import NewBroadcast, Recipient
-from bot.engine.ports.directory import EVERYONE, Directory, Rejected, audience_of
+from bot.engine.ports.directory import EVERYONE, Directory, Rejected, audience_of, split_audience
 from bot.engine.ports.directory_ops import CreateBroadcast, CreateSchedule
 from bot.engine.ports.schedules import NewSchedule
 
@@ -68,3 +70,20 @@ def plan_once(audience: str, label: str, kind: str, question: str | None, body: 
 
 
 # ---------------------------------------------------------------------- wizard state
+
+
+# Schedules and broadcasts made with `ccbot` carry this maker: the operator, who has the shell.
+CLI_MAKER = "cli"
+
+
+def may_address(directory: Directory, holds: Callable[[UserKey, str], bool], user: UserKey,
+                audience: str) -> bool:
+    """True when `user` may send to `audience` now: coordinators anyone, managers their teams.
+
+    Asked when a right is used (each schedule run, each /report), not only when granted.
+    """
+    if holds(user, "coordinator"):
+        return True
+    kind, team_id = split_audience(audience)
+    return kind == "team" and holds(user, "manager") and any(
+        m.team_id == team_id and m.role == "manager" for m in directory.memberships(user))

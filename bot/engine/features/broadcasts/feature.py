@@ -14,7 +14,12 @@ from bot.engine.core.events import Choice
 from bot.engine.core.feature_api import Feature, TurnApi
 from bot.engine.core.local_time import date_text, first_run, local_text, parse_clock, zone_of
 from bot.engine.features.broadcasts import answers
-from bot.engine.features.broadcasts.actions import MAX_BODY_CHARS, check_content, plan_broadcast
+from bot.engine.features.broadcasts.actions import (
+    MAX_BODY_CHARS,
+    check_content,
+    may_address,
+    plan_broadcast,
+)
 from bot.engine.features.broadcasts.draft import Draft, split_awaiting
 from bot.engine.features.broadcasts.views import (
     PREVIEW,
@@ -40,7 +45,7 @@ BROADCAST_MESSAGES: tuple[str, ...] = (
     "bc.write_reflection", "bc.title", "bc.progress", "bc.report_delivery",
     "bc.report_reasons", "bc.report_in_flight", "bc.report_answered",
     "bc.report_distribution", "bc.report_suppressed", "bc.report_notes", "bc.weekdays",
-    "bc.when_daily", "bc.when_weekly", "bc.when_once", "bc.schedule_line",
+    "bc.when_daily", "bc.when_weekly", "bc.when_once", "bc.schedule_line", "bc.schedule_lapsed",
     "bc.ask_audience", "bc.ask_content", "bc.ask_sub", "bc.ask_text", "bc.type_text",
     "bc.next_in_cycle", "bc.preview_intro", "bc.confirm", "bc.send_now", "bc.schedule_it",
     "bc.cancel", "bc.ask_frequency", "bc.daily", "bc.weekly", "bc.ask_day", "bc.ask_time",
@@ -139,7 +144,9 @@ class BroadcastsFeature(Feature):
         return self.directory.broadcasts(RECENT_REPORTS, created_by=mine)
 
     def show_report(self, turn: TurnApi, broadcast: Broadcast) -> None:
-        if not self.may_see(turn, broadcast.created_by):
+        # The audience is checked now: a manager who no longer manages the team sees nothing.
+        if not self.may_see(turn, broadcast.created_by) or not may_address(
+                self.directory, turn.holds, turn.user.key, broadcast.audience):
             turn.refuse(f"/report {broadcast.id}")
             return
         report = self.directory.report(broadcast.id)
