@@ -42,7 +42,7 @@ def populate(store: SQLiteStore, users: int) -> None:
     now = time.time()
     with store.transaction() as conn:
         conn.executemany(
-            "INSERT INTO users (key, channel, external_id, locale, consent, role, active, turn,"
+            "INSERT INTO users (key, channel, external_id, locale, consent, persona, active, turn,"
             " created_at, last_seen) VALUES (?, 'bench', ?, 'en', 1, 'frontline', 'cycle', 30,"
             " ?, ?)", ((f"bench:stored{i}", f"stored{i}", now, now) for i in range(users)))
         conn.executemany(

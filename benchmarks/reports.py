@@ -78,7 +78,7 @@ def populate_team(store: SQLiteStore, members: int, cycles: int, now: float) -> 
     keys = [f"telegram:{100000 + i}" for i in range(members)]
     with store.transaction() as conn:
         conn.executemany(
-            "INSERT INTO users (key, channel, external_id, locale, consent, role, active, turn,"
+            "INSERT INTO users (key, channel, external_id, locale, consent, persona, active, turn,"
             " created_at, last_seen) VALUES (?, 'telegram', ?, 'en', 1, 'frontline', 'cycle',"
             " 30, ?, ?)", ((key, key.split(":")[1], now - 400 * DAY,
                             now - (i % 60) * DAY) for i, key in enumerate(keys)))

@@ -121,7 +121,7 @@ def texts(fake: FakeBotAPI, chat: int) -> list[str]:
 def state_of(bot: Bot, user: int) -> tuple[Any, ...]:
     """Everything a button could change, without the 'last seen' times that every event moves."""
     key = f"telegram:{user}"
-    users = bot.store.query("SELECT locale, consent, role, active, turn, awaiting FROM users"
+    users = bot.store.query("SELECT locale, consent, persona, active, turn, awaiting FROM users"
                             " WHERE key = ?", (key,))
     states = bot.store.query("SELECT dialogue, state, cycle, pass_start, pending_level FROM"
                              " dialogue_states WHERE user_key = ? ORDER BY dialogue", (key,))

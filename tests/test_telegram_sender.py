@@ -23,17 +23,19 @@ ALICE = UserKey("telegram", "42")
 
 
 class RecordingBot:
-    """Takes sendMessage calls, or refuses them with `refuse`."""
+    """Takes sendMessage calls (as PTB's request path), or refuses them with `refuse`."""
 
     def __init__(self, refuse: TelegramError | None = None) -> None:
         self.refuse = refuse
         self.sent: list[tuple[int | str, str]] = []
 
-    async def send_message(self, chat_id: int | str, text: str, **_: Any) -> object:
+    async def _post(self, method: str, params: dict[str, Any]) -> object:
+        """What sender.unparsed calls: PTB's one request path."""
+        assert method == "sendMessage"
         if self.refuse is not None:
             raise self.refuse
-        self.sent.append((chat_id, text))
-        return object()
+        self.sent.append((params["chat_id"], params["text"]))
+        return {"message_id": len(self.sent)}
 
 
 def sender(bot: RecordingBot, outbox: MemoryReplyOutbox | SQLiteReplyOutbox,

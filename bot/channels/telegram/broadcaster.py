@@ -185,11 +185,10 @@ class BroadcastSender:
                     await self.pacing.broadcast(copy.chat_id)
                     self._calling.add(task)
                     try:
-                        message = await send_part(self.bot, copy.chat_id, part)
+                        message_id = await send_part(self.bot, copy.chat_id, part)
                     except TelegramError as exc:
                         self.failed(copy, exc)
                         return
-                    message_id = message.message_id
             self.directory.mark_sent(copy.id, message_id, self.clock())
             self.sent += 1
         except asyncio.CancelledError:

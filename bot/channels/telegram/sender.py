@@ -7,13 +7,10 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import (
     Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -27,7 +24,7 @@ from bot.engine.ports.reply_outbox import ReplyOutbox
 
 log = logging.getLogger(__name__)
 
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_NO_PREVIEW = {"is_disabled": True}
 
 
 @dataclass(frozen=True)
@@ -52,24 +49,41 @@ def chat_id_of(chat: str) -> int | str:
         return chat
 
 
-def send_part(bot: Bot, chat: str, part: Part) -> Awaitable[Message]:
-    """The Bot API call for one part: HTML, buttons on the last text, no link previews."""
+def unparsed(bot: Bot, method: str, params: dict[str, Any]) -> Awaitable[Any]:
+    """A Bot API call whose answer we never read, without PTB building objects from it.
+
+    Measured (benchmarks/README.md, "The HTTP client"): turning every sendMessage and edit
+    answer into a Message was ~10 % of the bot's CPU, and all we need is that it succeeded.
+    PTB's own request path still sends it: defaults, errors (429, 403, ...) and timeouts as
+    for any call; only the answer is left as the Bot API's JSON.
+    """
+    return bot._post(method, params)
+
+
+async def send_part(bot: Bot, chat: str, part: Part) -> int | None:
+    """Send one part (HTML, buttons on the last text, no link previews); its message id."""
     chat_id = chat_id_of(chat)
     if part.method == "sendMessage":
-        markup = InlineKeyboardMarkup([
-            [InlineKeyboardButton(c.label, url=f"https://t.me/{bot.username}")
-             if c.id == PRIVATE_CHAT else InlineKeyboardButton(c.label, callback_data=c.id)
-             for c in row]
-            for row in part.keyboard]) if part.keyboard else None
-        return bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
-                                reply_markup=markup, link_preview_options=_NO_PREVIEW)
+        # Plain JSON, as the Bot API takes it: no PTB objects built and taken apart per call.
+        markup = {"inline_keyboard": [
+            [{"text": c.label, "url": f"https://t.me/{bot.username}"} if c.id == PRIVATE_CHAT
+             else {"text": c.label, "callback_data": c.id} for c in row]
+            for row in part.keyboard]} if part.keyboard else None
+        answer = await unparsed(bot, "sendMessage", {
+            "chat_id": chat_id, "text": part.text, "parse_mode": ParseMode.HTML,
+            "reply_markup": markup, "link_preview_options": _NO_PREVIEW})
+        found = answer.get("message_id") if isinstance(answer, dict) else None
+        return found if isinstance(found, int) else None
     assert part.file is not None, f"{part.method} needs a file"
     caption = part.text or None
     if part.method == "sendPhoto":
-        return bot.send_photo(chat_id, part.file.data, caption=caption,
-                              parse_mode=ParseMode.HTML, filename=part.file.filename)
-    return bot.send_document(chat_id, part.file.data, caption=caption,
-                             parse_mode=ParseMode.HTML, filename=part.file.filename)
+        message = await bot.send_photo(chat_id, part.file.data, caption=caption,
+                                       parse_mode=ParseMode.HTML, filename=part.file.filename)
+    else:
+        message = await bot.send_document(chat_id, part.file.data, caption=caption,
+                                          parse_mode=ParseMode.HTML,
+                                          filename=part.file.filename)
+    return message.message_id
 
 
 class Sender:
@@ -119,7 +133,7 @@ class Sender:
         """Send one part, retrying as Telegram allows."""
         return await self.call(f"{part.method} to chat {chat}", lambda: self._send(chat, part))
 
-    async def _send(self, chat: str, part: Part) -> object:
+    async def _send(self, chat: str, part: Part) -> int | None:
         if self.pacing is not None:
             await self.pacing.reply(chat)
         return await send_part(self.bot, chat, part)
@@ -171,10 +185,9 @@ class Sender:
         async def edit() -> object:
             if self.pacing is not None:
                 await self.pacing.reply(chat)
-            return await self.bot.edit_message_text(html, chat_id=chat_id_of(chat),
-                                                    message_id=message_id,
-                                                    parse_mode=ParseMode.HTML,
-                                                    link_preview_options=_NO_PREVIEW)
+            return await unparsed(self.bot, "editMessageText", {
+                "chat_id": chat_id_of(chat), "message_id": message_id, "text": html,
+                "parse_mode": ParseMode.HTML, "link_preview_options": _NO_PREVIEW})
 
         outcome = await self.call(f"editMessageText in chat {chat}", edit)
         if outcome.kind is Kind.BLOCKED:
