@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from fake_bot_api import FakeBotAPI
 
-from bot.channels.telegram.app import connect, make_bot, set_menu
+from bot.channels.telegram.app import connect, make_bot
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.config import TelegramConfig, WebhookConfig
+from bot.channels.telegram.menus import publish_defaults
 from bot.channels.telegram.poller import poll
 from bot.channels.telegram.sender import RetryPolicy
 from bot.channels.telegram.sqlite_channel import sqlite_channel
@@ -92,7 +93,7 @@ async def running(fake: FakeBotAPI, db: Path, content: Content, concurrency: int
     bot = make_bot(config)
     username = await connect(bot, config)
     channel = sqlite_channel(bot, engine, store, username, concurrency, retry)
-    await set_menu(bot, engine)
+    await publish_defaults(bot, engine)
     channel.resume()
     polling = asyncio.create_task(poll(bot, channel, 1, read_timeout))
     try:

@@ -22,7 +22,7 @@ from bot.channels.telegram.config import (
     WebhookConfig,
 )
 from bot.channels.telegram.http_client import make_request
-from bot.channels.telegram.menus import RoleMenus, publish_defaults
+from bot.channels.telegram.menus import RoleMenus
 from bot.channels.telegram.pacing import Limits, Pacing
 from bot.channels.telegram.periodic import Periodic
 from bot.channels.telegram.reloading import Reloading
@@ -71,11 +71,6 @@ async def connect(bot: Bot, config: TelegramConfig) -> str:
         raise ConfigError(f"cannot reach the Bot API at {config.base_url} ({exc.message}); "
                           f"check {BASE_URL_ENV} and the network") from exc
     return bot.username
-
-
-async def set_menu(bot: Bot, engine: Engine) -> None:
-    """Publish the default command menu, per language; a failure only leaves the old menu."""
-    await publish_defaults(bot, engine)
 
 
 def remember_username(engine: Engine, directory: SQLiteDirectory, store: SQLiteStore,

@@ -79,7 +79,6 @@ class RoleMenus:
         self.engine = engine
         self.store = store
         self.roles = roles
-        self.defaults: dict[str, list[tuple[str, str]]] = {}
         # user key -> the chat menu published for them (only users who have one).
         self.published: dict[str, Entries] = {}
         self._lock = asyncio.Lock()
@@ -119,7 +118,7 @@ class RoleMenus:
 
         The role holders' menus follow at the first `sweep` (the first schedule tick).
         """
-        self.defaults = await publish_defaults(self.bot, self.engine)
+        await publish_defaults(self.bot, self.engine)
         remembered = self.store.query("SELECT value FROM app_settings WHERE name = ?",
                                       (MENUS_SETTING,))
         stale: list[str] = []
