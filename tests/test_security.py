@@ -232,6 +232,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/sqlite_store.py", "table"): "a key of USER_TABLES or of export_tables, which "
                                            "features fill from constants (EXPORT_TABLES)",
     ("storage/sqlite_store.py", "column"): "a value of the same fixed mappings",
+    ("storage/sqlite_store.py", "where"): "'column = ?' joined by OR, the columns from the "
+                                           "same fixed mappings",
     ("storage/backup.py", "BUSY_TIMEOUT_MS"): "an int constant",
     ("storage/stats.py", "BUSY_TIMEOUT_MS"): "an int constant",
     ("storage/directory_store.py", "_INVITE_COLUMNS"): "fixed column list",
@@ -290,8 +292,10 @@ def test_the_allowed_column_lists_are_identifiers_only() -> None:
              team_view_store._DIGEST_COLUMNS]
     for columns in lists:
         assert re.fullmatch(r"[a-z_.]+(, [a-z_.]+)*", columns), columns
-    for table, column in {**sqlite_store.USER_TABLES, **directory_store.EXPORT_TABLES}.items():
-        assert re.fullmatch(r"[a-z_]+", table) and re.fullmatch(r"[a-z_]+", column)
+    for table, naming in {**{t: (c,) for t, c in sqlite_store.USER_TABLES.items()},
+                          **directory_store.EXPORT_TABLES}.items():
+        assert re.fullmatch(r"[a-z_]+", table)
+        assert all(re.fullmatch(r"[a-z_]+", column) for column in naming)
     with pytest.raises(ValueError, match="synchronous must be one of"):
         sqlite_store.SQLiteStore(":memory:", synchronous="OFF; DROP TABLE users")
 

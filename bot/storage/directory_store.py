@@ -363,10 +363,14 @@ class SQLiteDirectory(TeamViewReads):
 
 
 # ---------------------------------------------------------------------- op handlers
-# Rows about a user that /mydata must show (the forget trigger in schema_teams deletes them).
-EXPORT_TABLES = {"role_grants": "user_key", "team_members": "user_key",
-                 "broadcast_answers": "user_key", "broadcast_outbox": "user_key",
-                 "digests": "user_key"}
+# Rows naming a user that /mydata must show: about them (the forget trigger in schema_teams
+# deletes those) and made by them (it removes their name from those).
+EXPORT_TABLES: dict[str, tuple[str, ...]] = {
+    "role_grants": ("user_key", "granted_by"), "team_members": ("user_key",),
+    "broadcast_answers": ("user_key",), "broadcast_outbox": ("user_key",),
+    "digests": ("user_key",), "latest_levels": ("user_key",), "step_counts": ("user_key",),
+    "teams": ("created_by",), "cohorts": ("created_by",), "invites": ("created_by",),
+    "broadcasts": ("created_by",), "schedules": ("created_by",)}
 
 
 def install(store: SQLiteStore) -> SQLiteDirectory:

@@ -86,9 +86,13 @@ class SQLiteStore:
         # shows the replies.
         self.reply_outbox: TurnQueue | None = None
         self._lock = threading.RLock()
-        # Tables features add that hold rows about a user (table -> column naming the user), so
-        # /mydata shows them too; features delete those rows themselves on /forget.
-        self.export_tables: dict[str, str] = {}
+        # Every table with rows that name a user (table -> the columns that may name them), so
+        # /mydata shows them all; tests/test_mydata.py fails for a table left out. Features
+        # add theirs, and delete or anonymise those rows themselves on /forget.
+        self.export_tables: dict[str, tuple[str, ...]] = {
+            **{table: (column,) for table, column in USER_TABLES.items()},
+            # Updates and replies still waiting to be handled or sent.
+            "inbox": ("user_key",), "reply_outbox": ("user_key",)}
         # Features register how their ops are written, inside the turn's transaction.
         self.op_handlers: dict[type[Op], Callable[[sqlite3.Connection, Op], None]] = {}
         try:
@@ -241,11 +245,17 @@ class SQLiteStore:
 
     def export_user(self, key: UserKey) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for table, column in {**USER_TABLES, **self.export_tables}.items():
-            rows = self.query(f"SELECT * FROM {table} WHERE {column} = ?", (str(key),))
-            data[table] = [dict(r) for r in rows]
+        for table, columns in self.export_tables.items():
+            where = " OR ".join(f"{column} = ?" for column in columns)
+            rows = self.query(f"SELECT * FROM {table} WHERE {where}", (str(key),) * len(columns))
+            data[table] = [_plain(dict(r)) for r in rows]
         return data
 
     def close(self) -> None:
         with self._lock:
             self.conn.close()
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as JSON can hold it: a queued chart or document is described, not embedded."""
+    return {k: f"<{len(v):,} bytes>" if isinstance(v, bytes) else v for k, v in row.items()}
