@@ -63,7 +63,7 @@ def naming_rows(path: Path, values: set[str]) -> dict[str, list[dict[str, Any]]]
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
         for table in tables:
-            for row in conn.execute(f"SELECT * FROM {table}"):  # noqa: S608 - names from the schema
+            for row in conn.execute(f"SELECT * FROM {table}"):
                 if any(str(v) in values for v in dict(row).values() if v is not None):
                     found.setdefault(table, []).append(dict(row))
     return found
