@@ -72,7 +72,9 @@ class Console:
                             "please try again.")
             return
         except Exception:
-            log.exception("error handling %s from %s", event.text[:80], self.key)
+            # The command word at most: what a person typed never goes to the log.
+            what = event.text.split()[0] if event.text.startswith("/") else "a message"
+            log.exception("error handling %s from %s", what, self.key)
             self.print_text("Sorry, something went wrong on my side. Your progress is saved; "
                             "please try again.")
             return
