@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,17 +121,42 @@ def _refuse_database(path: Path) -> None:
 
 
 def export_responses(directory: Directory, content: Content, path: Path, fmt: str,
-                     include_notes: bool = False) -> int:
+                     include_notes: bool = False, overwrite: bool = False) -> int:
     """Write every broadcast answer to `path` (mode 0600); returns the number of rows."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")
     _refuse_database(path)
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path} already exists; choose another --out or pass --overwrite "
+                          "to replace it")
     header, rows = response_rows(directory, content, include_notes)
     data = _csv_bytes(header, rows) if fmt == "csv" else _xlsx_bytes(header, rows)
+    write_private(path, data, overwrite)
+    return len(rows)
+
+
+def write_private(path: Path, data: bytes, overwrite: bool) -> None:
+    """Write `data` to a new 0600 file beside `path`, then move it into place.
+
+    Before: an existing 0644 file kept its mode, notes and all, and a crash mid-write left
+    half a file. A rename keeps the mode of the new file; a hard link never replaces one.
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # mkstemp's mode already; said for the reader
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the file appeared since the check
+    except FileExistsError as exc:
+        raise ExportError(f"{path} already exists; choose another --out or pass --overwrite "
+                          "to replace it") from exc
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
-    return len(rows)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
