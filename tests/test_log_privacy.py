@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 from fake_bot_api import FakeBotAPI
-from test_telegram_process import env_for, free_port, stop_bot
+from test_telegram_process import db_rows, env_for, free_port, stop_bot
 
 from bot.channels.telegram.config import ConfigError, telegram_config
 from bot.channels.telegram.redaction import TokenFilter
@@ -200,6 +200,16 @@ def test_a_debug_run_logs_no_note_name_broadcast_reflection_or_reply_and_groups_
     assert fake.wait_for(lambda: len(fake.messages(GROUP_ID)) >= len(commands), 60)
     person_update(fake, USER_ID, f"/help@{BOT_NAME}", chat=GROUP_ID)  # answered after them all
     says(fake, GROUP_ID, "What I can do:")
+    # /forget while the bot runs: the note and the reflection leave the database and its -wal.
+    def holding(marker: str) -> list[str]:
+        return [p.name for p in db.parent.glob("bot.db*") if marker.encode() in p.read_bytes()]
+
+    assert holding(NOTE) and holding(REFLECTION)  # the scan sees them before
+    person_update(fake, USER_ID, "/forget")
+    tap(fake, USER_ID, "Yes")
+    says(fake, USER_ID, "everything about you has been deleted")
+    assert fake.wait_for(lambda: not db_rows(db, "SELECT 1 FROM reply_outbox"), 30)
+    assert holding(NOTE) == [] and holding(REFLECTION) == []
     code, _ = stop_bot(processes[0])
     assert code == 0
 
