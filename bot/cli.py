@@ -27,6 +27,7 @@ from bot.channels.telegram.config import (
     telegram_config,
     webhook_config,
 )
+from bot.channels.telegram.redaction import redact_text, secrets_from_environment
 from bot.definitions.checked import load_content
 from bot.definitions.model import Content
 from bot.definitions.problems import ContentError
@@ -362,7 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
         return result
     except (CliError, ConfigError) as exc:
-        print(f"ccbot: {exc}", file=sys.stderr)
+        # The exit line goes to stderr (and the journal) without the log filters: redact it too.
+        secrets = secrets_from_environment(getattr(args, "secret", None))
+        print(f"ccbot: {redact_text(str(exc), secrets)}", file=sys.stderr)
         return EXIT_CONFIG
 
 

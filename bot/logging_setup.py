@@ -1,4 +1,4 @@
-"""Sets up logging for every `ccbot` command: the level, text or JSON lines, access logs quiet."""
+"""Sets up logging for every `ccbot` command: level, text or JSON lines, libraries kept quiet."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
+
+from bot import library_logs
 
 FORMATS = ("text", "json")
 FORMAT_ENV = "CCBOT_LOG_FORMAT"
@@ -74,6 +76,8 @@ def configure(level: str, fmt: str = "text", stream: TextIO | None = None) -> No
         handler.ccbot = True  # type: ignore[attr-defined]
         handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
         root.addHandler(handler)
+    # Before any library logs: PTB puts message texts and names in its DEBUG lines.
+    library_logs.install(root.handlers)
     # Warnings printed by the warnings module would bypass the handlers' token filter.
     logging.captureWarnings(True)
     if root.level > logging.DEBUG:

@@ -78,13 +78,28 @@ def broadcast(s: Setup, recipients: list[UserKey], audience: str = EVERYONE,
 
 
 # ---------------------------------------------------------------------- settings and roles
-def test_a_pseudonym_secret_is_generated_once_at_install(setup: Setup) -> None:
-    secret = setup.directory.setting(SECRET_SETTING)
-    assert secret and len(secret) == 64
-    setup.do(ops.SetSetting(SECRET_SETTING, "other", keep=True))
-    assert setup.directory.setting(SECRET_SETTING) == secret
+def test_a_kept_setting_is_not_replaced_and_others_are(setup: Setup) -> None:
+    setup.do(ops.SetSetting("first", "one", keep=True))
+    setup.do(ops.SetSetting("first", "other", keep=True))
+    assert setup.directory.setting("first") == "one"
     setup.do(ops.SetSetting("bot_username", "a"), ops.SetSetting("bot_username", "b"))
     assert setup.directory.setting("bot_username") == "b"
+
+
+def test_the_pseudonym_key_is_stable_and_never_stored_as_a_setting(setup: Setup) -> None:
+    # Issue 12: the key lived in the database beside the data (SECRET_SETTING); no longer.
+    key = setup.directory.pseudonym_key()
+    assert len(key) >= 32 and setup.directory.pseudonym_key() == key
+    assert setup.directory.setting(SECRET_SETTING) is None
+
+
+def test_a_salt_is_stable_per_person_until_they_forget(setup: Setup) -> None:
+    setup.user(ANN)
+    first = setup.directory.pseudonym_salt(ANN)
+    assert first and setup.directory.pseudonym_salt(ANN) == first
+    assert setup.directory.pseudonym_salt(BEN) != first
+    assert setup.store.commit(Commit(ANN, None, None, forget=True))
+    assert setup.directory.pseudonym_salt(ANN) not in ("", first)
 
 
 def test_roles_are_granted_and_revoked(setup: Setup) -> None:

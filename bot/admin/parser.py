@@ -119,3 +119,5 @@ def add_commands(subparsers: Any, common_parents: Sequence[argparse.ArgumentPars
                    help="folder the file must be in (default: the current folder)")
     p.add_argument("--include-notes", action="store_true",
                    help="also export reflections (people's own words; a warning is printed)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the file if it exists (refused otherwise)")

@@ -93,7 +93,7 @@ def cmd_export_responses(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         with open_database(args) as opened:
             count = export_responses(opened.directory, content, path, args.format,
-                                     args.include_notes)
+                                     args.include_notes, args.overwrite)
     except ExportError as exc:
         raise AdminError(str(exc)) from exc
     print(f"Wrote {count} response(s) to {path}.")

@@ -16,7 +16,7 @@ from bot.admin.context import (
     user_key,
 )
 from bot.engine.core.local_time import date_text
-from bot.engine.core.pseudonyms import member_code, secret_of
+from bot.engine.core.pseudonyms import member_code_of
 from bot.engine.core.roles import ADMINS_ENV, AdminsError, parse_admins
 from bot.engine.features.teams.actions import (
     appoint,
@@ -136,10 +136,9 @@ def cmd_teams_members(args: argparse.Namespace) -> int:
     """List a team's members: user key, member code, role, date joined."""
     with open_database(args) as opened:
         team = team_named(opened, args)
-        secret = secret_of(opened.directory)
         members = opened.directory.members(team.id)
         for m in members:
-            code = member_code(secret, m.user)
+            code = member_code_of(opened.directory, m.user)
             print(f"{m.user}\t{code}\t{m.role}\tjoined {date_text(m.joined_at)}")
     if not members:
         print(f"{team.name} has no members yet.")

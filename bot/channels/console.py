@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -72,7 +73,9 @@ class Console:
                             "please try again.")
             return
         except Exception:
-            log.exception("error handling %s from %s", event.text[:80], self.key)
+            # The command word at most: what a person typed never goes to the log.
+            what = event.text.split()[0] if event.text.startswith("/") else "a message"
+            log.exception("error handling %s from %s", what, self.key)
             self.print_text("Sorry, something went wrong on my side. Your progress is saved; "
                             "please try again.")
             return
@@ -105,9 +108,17 @@ class Console:
             self.stdout.write(wrapped + "\n")
 
     def save(self, attachment: Attachment) -> Path:
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+        """Write a file the bot sent (my-data.json with notes, charts) for this user only."""
+        # 0700 and 0600: the folder and files hold people's answers and notes. A folder that
+        # was there before keeps its mode (it may be the current one); its files are private.
+        if not self.files_dir.is_dir():
+            self.files_dir.mkdir(mode=0o700, parents=True)
+            os.chmod(self.files_dir, 0o700)  # mkdir's mode is masked by the umask
         safe_user = "".join(c if c.isalnum() else "_" for c in self.key.id)[:40]
         path = self.files_dir / f"{safe_user}-{Path(attachment.filename).name}"
-        path.write_bytes(attachment.data)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # a file from before keeps its mode otherwise
+            handle.write(attachment.data)
         return path.resolve()
 

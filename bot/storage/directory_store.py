@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.engine.core.events import UserKey
-from bot.engine.core.pseudonyms import new_secret_op
 from bot.engine.ports.broadcasts import (
     BLOCKED,
     BLOCKED_EARLIER,
@@ -23,13 +22,14 @@ from bot.engine.ports.broadcasts import (
     Report,
     ResponseRow,
 )
-from bot.engine.ports.directory import EVERYONE, commit_ops, parse_key, split_audience
+from bot.engine.ports.directory import EVERYONE, parse_key, split_audience
 from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.store import StoreError
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
 from bot.storage import schema_teams, team_view_store
 from bot.storage.blocked_chats import block_user, unblock_user
 from bot.storage.directory_writes import FINISH_BROADCAST, HANDLERS
+from bot.storage.pseudonym_keys import SQLitePseudonymKeys, load_key
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
 
@@ -78,7 +78,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> l
     return cursor.fetchall()
 
 
-class SQLiteDirectory(TeamViewReads):
+class SQLiteDirectory(TeamViewReads, SQLitePseudonymKeys):
     """Directory and BroadcastOutbox on the SQLiteStore's connection (see TeamViewReads)."""
 
     def __init__(self, store: SQLiteStore) -> None:
@@ -370,7 +370,8 @@ EXPORT_TABLES: dict[str, tuple[str, ...]] = {
     "broadcast_answers": ("user_key",), "broadcast_outbox": ("user_key",),
     "digests": ("user_key",), "latest_levels": ("user_key",), "step_counts": ("user_key",),
     "teams": ("created_by",), "cohorts": ("created_by",), "invites": ("created_by",),
-    "broadcasts": ("created_by",), "schedules": ("created_by",)}
+    "broadcasts": ("created_by",), "schedules": ("created_by",),
+    "pseudonym_salts": ("user_key",)}
 
 
 def install(store: SQLiteStore) -> SQLiteDirectory:
@@ -382,6 +383,7 @@ def install(store: SQLiteStore) -> SQLiteDirectory:
     store.op_handlers.update(HANDLERS)
     store.op_handlers.update(team_view_store.HANDLERS)
     store.export_tables.update(EXPORT_TABLES)
-    # The pseudonym secret is made once, here, so no turn ever races to create it.
-    commit_ops(store, [new_secret_op()])
-    return SQLiteDirectory(store)
+    directory = SQLiteDirectory(store)
+    # Loaded (made, or moved out of the database) once here, so no turn races to create it.
+    directory._pseudonym_key = load_key(store)
+    return directory

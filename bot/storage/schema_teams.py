@@ -250,3 +250,24 @@ END
 def m004_forget_revokes_role_links(db: Database) -> None:
     """/forget withdraws the role links the person made (issue 12: rights end with them)."""
     db.execute(_FORGET_REVOKES_ROLE_LINKS)
+
+
+# Each person's pseudonym salt (bot/storage/pseudonym_keys.py): deleted with the user, so after
+# /forget the same Telegram account gets a new pseudonym and member code. People known before
+# this step get an empty salt, which keeps the member codes their coordinators already have.
+_PSEUDONYM_SALTS = (
+    "CREATE TABLE pseudonym_salts (user_key TEXT PRIMARY KEY, salt TEXT NOT NULL)",
+    "INSERT OR IGNORE INTO pseudonym_salts (user_key, salt)"
+    " SELECT key, '' FROM users UNION SELECT user_key, '' FROM team_members"
+    " UNION SELECT user_key, '' FROM role_grants UNION SELECT user_key, '' FROM broadcast_answers",
+    """CREATE TRIGGER forget_user_pseudonym_salt AFTER DELETE ON users
+BEGIN
+    DELETE FROM pseudonym_salts WHERE user_key = OLD.key;
+END""")
+
+
+@migrations()
+def m005_pseudonym_salts(db: Database) -> None:
+    """A salt per person, gone with /forget (issue 12: a fresh pseudonym after /forget)."""
+    for statement in _PSEUDONYM_SALTS:
+        db.execute(statement)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -20,7 +21,12 @@ from bot.storage.reply_outbox import forget_user
 from bot.storage.schema import migrations
 from bot.storage.transactions import TurnQueue
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+# After a checkpoint the -wal file is cut back to this size; it otherwise keeps its biggest
+# size, and its old frames (page images with whatever was deleted since) with it.
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 # The values PRAGMA synchronous takes; checked because a PRAGMA cannot take a parameter.
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -104,6 +110,10 @@ class SQLiteStore:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute(f"PRAGMA synchronous = {synchronous}")
             self.conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten with zeros, not left in free pages: a /forget must
+            # not leave the note in the file, whatever SQLITE_SECURE_DELETE the build chose.
+            self.conn.execute("PRAGMA secure_delete = ON")
+            self.conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
             self.db = Database(self.conn, execute_plugins=False)
             migrations.apply(self.db)
         except sqlite3.Error as exc:
@@ -190,7 +200,29 @@ class SQLiteStore:
 
     def commit(self, change: Commit) -> bool:
         with self.transaction() as conn:
-            return self.apply(conn, change)
+            applied = self.apply(conn, change)
+        if applied and change.forget:
+            self.wipe_journal()
+        return applied
+
+    def wipe_journal(self) -> bool:
+        """Copy the -wal into the database and empty it, so no old page keeps deleted rows.
+
+        The WAL holds every page image written since the last checkpoint: the note a person
+        just forgot among them. False (and the WAL left for the next try) while a reader
+        still needs it.
+        """
+        with self._lock:
+            try:
+                busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                log.warning("the -wal file of %s was not emptied after a /forget: %s",
+                            self.path, explain(exc, self.path))
+                return False
+        if busy:
+            log.warning("the -wal file of %s was not emptied after a /forget: a reader is "
+                        "using it; it is emptied at the next /forget or checkpoint", self.path)
+        return not busy
 
     def apply(self, conn: sqlite3.Connection, change: Commit) -> bool:
         """Write a change inside an open transaction; False if its update id was seen."""

@@ -176,7 +176,8 @@ def run_webhook(config: TelegramConfig, hook: WebhookConfig, engine: Engine,
                 store: SQLiteStore, parts: Parts | None = None,
                 reloading: Reloading | None = None) -> int:
     """`ccbot webhook`: serve Telegram's POSTs until SIGTERM."""
-    redaction.install(config.token)
+    # PTB logs setWebhook's secret_token; with it anyone could post updates as any user.
+    redaction.install(config.token, hook.secret)
     return asyncio.run(serve(config, engine, store,
                              lambda bot, channel: webhook.serve(bot, channel, hook, store), parts,
                              reloading))

@@ -102,6 +102,10 @@ def telegram_config(base_url: str | None = None, concurrency: int = 16,
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"{BASE_URL_ENV} must be an http(s) URL such as "
                           f"{OFFICIAL_BASE_URL} or http://127.0.0.1:8081/bot, not {base!r}")
+    if not base.endswith("/bot"):
+        # The token is appended to this URL: without /bot it would run into the host or path.
+        raise ConfigError(f"{BASE_URL_ENV} must end in /bot, such as {OFFICIAL_BASE_URL} or "
+                          f"http://127.0.0.1:8081/bot, not {base!r}")
     if concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
     if read_timeout <= 0:

@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 from bot.engine.core.events import UserKey
-from bot.engine.core.pseudonyms import new_secret_op
 from bot.engine.core.records import Op
 from bot.engine.memory.blocked_chats import MemoryBlockedChats
 from bot.engine.memory.broadcast_outbox import BroadcastOutboxMemory
+from bot.engine.memory.pseudonym_keys import MemoryPseudonymKeys
 from bot.engine.memory.store import MemoryStore
 from bot.engine.memory.team_view import TeamViewMemory
 from bot.engine.ports import directory_ops as ops
@@ -28,16 +28,17 @@ from bot.engine.ports.broadcasts import (
     Report,
     ResponseRow,
 )
-from bot.engine.ports.directory import EVERYONE, commit_ops, parse_key, split_audience
+from bot.engine.ports.directory import EVERYONE, parse_key, split_audience
 from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.team_reads import Digest
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
 
 
-class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
+class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory, MemoryPseudonymKeys):
     """Directory and BroadcastOutbox over plain dicts, with the same behaviour as the SQLite one."""
 
     def __init__(self, store: MemoryStore) -> None:
+        MemoryPseudonymKeys.__init__(self)
         self.store = store
         self._lock = threading.RLock()
         self._settings: dict[str, str] = {}
@@ -214,6 +215,7 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
             self.blocked.unblock(user.id, key)
             self._forget_digests(user)
             self._revoke_role_links(key)
+            self.forget_salt(user)
             for code, inv in self._invites.items():
                 if inv.created_by == key:
                     self._invites[code] = replace(inv, created_by=None)
@@ -385,5 +387,4 @@ def install_memory(store: MemoryStore) -> MemoryDirectory:
     for op_type in _HANDLERS:
         store.op_handlers[op_type] = lambda _store, op: directory.apply(op)
     store.forget_handlers.append(lambda _store, user: directory.forget(user))
-    commit_ops(store, [new_secret_op()])
     return directory

@@ -7,7 +7,7 @@ from dataclasses import replace
 from bot.engine.core.commands import Command
 from bot.engine.core.events import Choice, UserKey
 from bot.engine.core.feature_api import Feature, TurnApi
-from bot.engine.core.pseudonyms import member_code, secret_of
+from bot.engine.core.pseudonyms import member_code_of
 from bot.engine.features.teams import views
 from bot.engine.features.teams.actions import (
     INVITE_PREFIX,
@@ -109,7 +109,7 @@ class TeamsFeature(Feature):
         turn.say(error.text(turn.content, turn.locale))
 
     def code(self, user: UserKey) -> str:
-        return member_code(secret_of(self.directory), user)
+        return member_code_of(self.directory, user)
 
     # ------------------------------------------------------------------ commands
     def cmd_newteam(self, turn: TurnApi, arg: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.engine.core.feature_api import TurnApi
 from bot.engine.core.local_time import date_text
-from bot.engine.core.pseudonyms import member_code, secret_of
+from bot.engine.core.pseudonyms import member_code_of
 from bot.engine.ports.directory import Directory
 from bot.engine.ports.teams import Invite, Team
 
@@ -15,11 +15,10 @@ def members_text(directory: Directory, turn: TurnApi, team: Team) -> str:
     if not members:
         return turn.t("teams.members_empty", team=team.name)
     lines = [turn.t("teams.members_title", team=team.name, count=len(members))]
-    secret = secret_of(directory)
     for number, member in enumerate(members, start=1):
         role = turn.t("teams.member_manager") if member.role == "manager" else ""
         lines.append(turn.t("teams.member_line", number=number,
-                            code=member_code(secret, member.user), role=role,
+                            code=member_code_of(directory, member.user), role=role,
                             joined=date_text(member.joined_at)).rstrip())
     return "\n".join(lines)
 
