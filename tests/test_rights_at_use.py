@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
@@ -170,3 +171,31 @@ def test_the_demoted_managers_notice_is_queued_for_their_chat(content: Content,
     (notice,) = outbox.pending("20")[waiting:]
     assert notice.reply.text.startswith("I cancelled your schedule")
     world.close()
+
+
+def test_role_links_can_be_listed_and_withdrawn_from_the_command_line(
+        content: Content, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from coordinator_world import ccbot
+
+    path = tmp_path / "links.db"
+    world = World(content, "sqlite", path)
+    world.clock.now = time.time()  # the command line reads the real clock
+    maker = world.member(ADMIN.id)
+    maker.send("/makecoordinator")
+    code = invite_code(maker.text())
+    world.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCBOT_ADMINS", ADMIN.id)
+        assert ccbot(["roles", "links", "list", "--db", str(path)]) == 0
+        listed = capsys.readouterr().out
+        assert code in listed and listed.rstrip().endswith("usable")
+        assert ccbot(["roles", "links", "revoke", code, "--db", str(path)]) == 0
+        assert "Withdrew 1 role link(s)." in capsys.readouterr().out
+        ccbot(["roles", "links", "list", "--db", str(path)])
+        assert capsys.readouterr().out.rstrip().endswith("revoked")
+    after = World(content, "sqlite", path)
+    after.ids, after.clock.now = count(10_000), time.time()
+    stranger = after.member("30")
+    stranger.send(f"/start {code}")
+    assert not after.engine.roles.has(stranger.user, "coordinator")
+    after.close()

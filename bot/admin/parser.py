@@ -62,6 +62,13 @@ def add_commands(subparsers: Any, common_parents: Sequence[argparse.ArgumentPars
         p.add_argument("user", help="Telegram user id, or channel:id")
         p.add_argument("role", choices=GRANTABLE)
     add(roles_sub, "list", roles_teams.cmd_roles_list, parents)
+    links = roles_sub.add_parser("links", help="list or withdraw role links",
+                                 description="Role links (from /makecoordinator).")
+    links_sub = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
+    add(links_sub, "list", roles_teams.cmd_roles_links_list, parents)
+    revoke = add(links_sub, "revoke", roles_teams.cmd_roles_links_revoke, parents)
+    revoke.add_argument("code", nargs="?", help="the link's code, from `roles links list`")
+    revoke.add_argument("--all", action="store_true", help="withdraw every usable role link")
 
     teams = subparsers.add_parser("teams", help="teams, invite links, managers and cohorts",
                                   description="Teams, invite links, managers and cohorts.")

@@ -17,7 +17,7 @@ from bot.admin.context import (
 )
 from bot.engine.core.local_time import date_text
 from bot.engine.core.pseudonyms import member_code_of
-from bot.engine.core.roles import ADMINS_ENV, AdminsError, parse_admins
+from bot.engine.core.roles import ADMINS_ENV, AdminsError, DirectoryRoles, Roles, parse_admins
 from bot.engine.features.teams.actions import (
     appoint,
     cohort_team,
@@ -25,10 +25,12 @@ from bot.engine.features.teams.actions import (
     create_team,
     find_team,
     invite_link,
+    role_link_state,
     rotate_invite,
     usable_invite,
 )
-from bot.engine.ports.directory import Rejected, commit_ops
+from bot.engine.features.teams.feature import ROLE_LINK_MAKER
+from bot.engine.ports.directory import Rejected, commit_ops, parse_key
 from bot.engine.ports.directory_ops import GrantRole, RevokeInvites, RevokeRole
 from bot.engine.ports.teams import Team
 
@@ -65,6 +67,45 @@ def cmd_roles_list(args: argparse.Namespace) -> int:
         print(f"{key}\t{role}\tgranted {date_text(at)}")
     if not admins and not grants:
         print(f"No roles granted. Use `ccbot roles grant ID coordinator` or set {ADMINS_ENV}.")
+    return 0
+
+
+def cmd_roles_links_list(args: argparse.Namespace) -> int:
+    """List the role links made (e.g. by /makecoordinator), and whether each still works."""
+    try:
+        admins = parse_admins(os.environ.get(ADMINS_ENV))
+    except AdminsError as exc:
+        raise AdminError(str(exc)) from exc
+    with open_database(args) as opened:
+        roles = DirectoryRoles(opened.directory, admins)
+        links = opened.directory.role_links()
+        now = time.time()
+        for link in links:
+            maker = parse_key(link.created_by) if link.created_by else None
+            may = maker is not None and Roles(roles).has(maker, ROLE_LINK_MAKER)
+            uses = f"{link.uses}/{link.max_uses}" if link.max_uses is not None else str(link.uses)
+            print(f"{link.code}\t{link.role}\tmade by {link.created_by or '(forgotten)'} "
+                  f"{date_text(link.created_at)}\tused {uses}\t"
+                  f"{role_link_state(link, may, now)}")
+    if not links:
+        print("No role links. An admin makes one with /makecoordinator in the chat.")
+    return 0
+
+
+def cmd_roles_links_revoke(args: argparse.Namespace) -> int:
+    """Withdraw one role link (by its code), or every one still usable (--all)."""
+    if bool(args.code) == bool(args.all):
+        raise AdminError("give the link's code (see `ccbot roles links list`) or --all")
+    with open_database(args) as opened:
+        links = opened.directory.role_links()
+        chosen = [link for link in links if args.all or link.code == args.code]
+        if not chosen:
+            raise AdminError(f"no role link with the code {args.code!r}; "
+                             "see `ccbot roles links list`")
+        now = time.time()
+        fresh = [link for link in chosen if link.revoked_at is None]
+        commit_ops(opened.store, [RevokeInvites(now, code=link.code) for link in fresh])
+    print(f"Withdrew {len(fresh)} role link(s).")
     return 0
 
 

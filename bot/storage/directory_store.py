@@ -132,6 +132,11 @@ class SQLiteDirectory(TeamViewReads, SQLitePseudonymKeys):
             f"SELECT {_INVITE_COLUMNS} FROM invites WHERE team_id = ? "
             "ORDER BY created_at DESC, code DESC", (team_id,))]
 
+    def role_links(self) -> list[Invite]:
+        return [_invite(r) for r in self._q(
+            f"SELECT {_INVITE_COLUMNS} FROM invites WHERE kind = 'role' "
+            "ORDER BY created_at DESC, code DESC")]
+
     def _cohort_teams(self, cohort_id: int) -> tuple[int, ...]:
         return tuple(r["team_id"] for r in self._q(
             "SELECT team_id FROM cohort_teams WHERE cohort_id = ? ORDER BY team_id",

@@ -105,6 +105,11 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory, MemoryPseudonymKeys
             found = [i for i in self._invites.values() if i.team_id == team_id]
             return sorted(found, key=lambda i: (i.created_at, i.code), reverse=True)
 
+    def role_links(self) -> list[Invite]:
+        with self._lock:
+            found = [i for i in self._invites.values() if i.kind == "role"]
+            return sorted(found, key=lambda i: (i.created_at, i.code), reverse=True)
+
     def cohorts(self) -> list[Cohort]:
         with self._lock:
             return sorted(self._cohorts.values(), key=lambda c: c.name.casefold())

@@ -93,6 +93,10 @@ class TeamBook(Protocol):
         """A team's invites, newest first."""
         ...
 
+    def role_links(self) -> list[Invite]:
+        """Every role link (e.g. from /makecoordinator), newest first."""
+        ...
+
     def cohorts(self) -> list[Cohort]:
         """Every cohort, by name."""
         ...

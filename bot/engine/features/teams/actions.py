@@ -121,3 +121,11 @@ def usable(directory: Directory, code: str, now: float) -> Invite:
     if problem == "used_up":
         raise Rejected("teams.invite_used_up")
     return invite
+
+
+def role_link_state(invite: Invite, maker_may_grant: bool, now: float) -> str:
+    """'usable', 'revoked', 'expired', 'used_up', or 'maker_lapsed' (maker no longer admin)."""
+    problem = invite.problem(now)
+    if problem is not None:
+        return problem
+    return "usable" if maker_may_grant else "maker_lapsed"
