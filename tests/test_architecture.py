@@ -66,6 +66,9 @@ def test_engine_says_messages_only_by_literal_id() -> None:
 
     # Ids named in dialogues (say, choose, option labels) are checked by the dialogue checks.
     from_dialogues = {"m", "step.choose", "o.label"}
+    # /help shows each command's menu text and usage: ids from the command list, which
+    # `ccbot validate` requires (commands.menu_messages).
+    from_dialogues |= {"command.usage", "command.menu"}
     for path in (PACKAGE / "engine").rglob("*.py"):
         for call in re.findall(r"\.t\(([^)\s,]+)", path.read_text("utf-8")):
             assert call.startswith('"') or call in from_dialogues, (

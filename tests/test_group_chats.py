@@ -61,7 +61,9 @@ def test_a_stranger_in_a_group_is_not_onboarded_there(world: World, content: Con
 def test_help_is_answered_in_a_group_without_storing_anything(
         world: World, content: Content) -> None:
     response = in_group(world, "78", text="/help")
-    assert [r.text for r in response.replies] == [content.text("help", "en")]
+    (reply,) = response.replies
+    assert reply.text.startswith(content.text("help.title", "en")) and "/cycle - " in reply.text
+    assert "/newteam" not in reply.text  # a stranger's /help lists only what they may use
     assert world.store.load_user(world.chat("78").user) is None
 
 
@@ -72,3 +74,11 @@ def test_a_button_pressed_in_a_group_changes_nothing(world: World, content: Cont
     response = in_group(world, "79", choice=f"t{before.turn}:2")
     assert is_private_pointer(response, content) and response.stale_choice
     assert world.store.load_user(member.user) == before
+
+
+def test_help_lists_the_commands_of_the_users_role(world: World, content: Content) -> None:
+    member, admin = world.member("80"), world.member(ADMIN.id)
+    member.send("/help")
+    admin.send("/help")
+    assert "/myteams - " in member.text() and "/newteam" not in member.text()
+    assert "/newteam - " in admin.text() and "/makecoordinator - " in admin.text()

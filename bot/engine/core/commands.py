@@ -27,6 +27,8 @@ class Command:
     # The lowest role that may use it, or None for everyone who has consented. Features with
     # finer rules (e.g. "manager of this team") check again inside the handler.
     requires: str | None = None
+    # The message id of what it takes after its name, shown in /help ("NAME"), if anything.
+    usage: str | None = None
     # Usable before onboarding consent (/start, /help, /mydata, /forget).
     before_consent: bool = False
     # Answered in a group chat too; every other command points to the private chat there.
@@ -55,5 +57,6 @@ def least_rank(command: Command) -> int:
 
 
 def menu_messages(commands: Iterable[Command]) -> tuple[str, ...]:
-    """The message ids of the commands' menu texts, for `ccbot validate`."""
-    return tuple(dict.fromkeys(c.menu for c in commands if c.menu is not None))
+    """The message ids of the commands' menu texts and usages, for `ccbot validate`."""
+    ids = [m for c in commands for m in (c.menu, c.usage) if m is not None]
+    return tuple(dict.fromkeys(ids))

@@ -71,6 +71,10 @@ class TurnApi(Protocol):
         """True when the user holds `role` (or a role above it)."""
         ...
 
+    def menu(self) -> list[Command]:
+        """Every command with a menu text that this user may use, in menu order."""
+        ...
+
     def holds(self, user: UserKey, role: str) -> bool:
         """True when another user holds `role` (or one above it) now."""
         ...

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from bot.definitions.model import Content, Question
-from bot.engine.core.commands import Command
+from bot.engine.core.commands import Command, least_rank, menu_for
 from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
 from bot.engine.core.events import (
     PRIVATE_CHAT,
@@ -116,6 +116,13 @@ class Turn:
 
     def holds(self, user: UserKey, role: str) -> bool:
         return self.engine.roles.has(user, role)
+
+    def menu(self) -> list[Command]:
+        roles = self.engine.roles.book.roles(self.event.user)
+        shown = {name for name, _ in menu_for((c for _, c in self.engine.commands.values()),
+                                              roles)}
+        found = [c for _, c in self.engine.commands.values() if c.name in shown]
+        return sorted(found, key=least_rank)
 
     def refuse(self, what: str) -> None:
         self.refused.append(what)
@@ -257,8 +264,9 @@ class Turn:
         )
         dialogue = self.content.dialogues[ONBOARDING]
         self.set_position(Position(ONBOARDING, dialogue.start))
-        if name == "help":
-            self.say(self.t("help"))
+        helper = self.engine.commands.get(name) if name == "help" else None
+        if helper is not None:
+            helper[1].handler(helper[0], self, "")
         self.show_current = True
 
     # ------------------------------------------------------------------ commands

@@ -73,7 +73,7 @@ class CycleFeature(Feature):
 
     COMMANDS = (
         Command("cycle", cmd_cycle, "command.cycle"),
-        Command("strand", cmd_strand, "command.strand"),
+        Command("strand", cmd_strand, "command.strand", usage="command.strand.usage"),
         Command("back", cmd_back, "command.back"),
         Command("skip", cmd_skip, "command.skip"),
         Command("where", cmd_where, "command.where"),

@@ -20,7 +20,7 @@ class HelpFeature(Feature):
         turn.show_current = True
 
     def cmd_help(self, turn: TurnApi, arg: str) -> None:
-        turn.say(turn.t("help"))
+        turn.say(help_text(turn))
         turn.show_current = True
 
     # /start stays out of the menu: Telegram shows its own Start button to new users.
@@ -28,3 +28,12 @@ class HelpFeature(Feature):
         Command("start", cmd_start, before_consent=True),
         Command("help", cmd_help, "command.help", before_consent=True, in_groups=True),
     )
+
+
+def help_text(turn: TurnApi) -> str:
+    """Every command the user may use with its menu line, from the one command list."""
+    lines = [turn.t("help.title")]
+    for command in turn.menu():
+        usage = f" {turn.t(command.usage)}" if command.usage else ""
+        lines.append(f"/{command.name}{usage} - {turn.t(command.menu or '')}")
+    return "\n".join(lines) + "\n\n" + turn.t("help.answering")
