@@ -53,12 +53,17 @@ def cmd_roles_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_roles_list(args: argparse.Namespace) -> int:
-    """List stored grants and the admins from CCBOT_ADMINS."""
+def env_admins() -> frozenset[str]:
+    """The admins CCBOT_ADMINS names; a malformed value is an AdminError naming it."""
     try:
-        admins = parse_admins(os.environ.get(ADMINS_ENV))
+        return parse_admins(os.environ.get(ADMINS_ENV))
     except AdminsError as exc:
         raise AdminError(str(exc)) from exc
+
+
+def cmd_roles_list(args: argparse.Namespace) -> int:
+    """List stored grants and the admins from CCBOT_ADMINS."""
+    admins = env_admins()
     with open_database(args) as opened:
         grants = opened.directory.grants()
     for key in sorted(admins):
@@ -72,10 +77,7 @@ def cmd_roles_list(args: argparse.Namespace) -> int:
 
 def cmd_roles_links_list(args: argparse.Namespace) -> int:
     """List the role links made (e.g. by /makecoordinator), and whether each still works."""
-    try:
-        admins = parse_admins(os.environ.get(ADMINS_ENV))
-    except AdminsError as exc:
-        raise AdminError(str(exc)) from exc
+    admins = env_admins()
     with open_database(args) as opened:
         roles = DirectoryRoles(opened.directory, admins)
         links = opened.directory.role_links()
