@@ -28,6 +28,9 @@ class MemoryStore:
         self._answers: list[Answer] = []
         self._seen: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
+        # Set by a channel that sends from a reply outbox (as SQLiteStore's reply_outbox): it
+        # is called with each commit, inside the store's lock, to queue the turn's replies.
+        self.turn_queue: Callable[[Commit], None] | None = None
 
     def load_user(self, key: UserKey) -> UserRecord | None:
         with self._lock:
@@ -49,6 +52,7 @@ class MemoryStore:
                 self._answers = [a for a in self._answers if a.user != change.user]
                 for forget in self.forget_handlers:
                     forget(self, change.user)
+                self._queue(change)
                 return True
             if change.record is not None:
                 self._users[change.user] = change.record
@@ -59,7 +63,12 @@ class MemoryStore:
                     raise StoreError(f"no handler for {type(op).__name__} in MemoryStore; "
                                      "register one in op_handlers")
                 handler(self, op)
+            self._queue(change)
             return True
+
+    def _queue(self, change: Commit) -> None:
+        if self.turn_queue is not None:
+            self.turn_queue(change)
 
     def answers(self, key: UserKey, dialogue: str | None = None) -> list[Answer]:
         with self._lock:
@@ -81,8 +90,8 @@ class MemoryStore:
             }
 
     def queues_replies(self) -> bool:
-        # Replies of a turn are handed back to the caller (tests, the terminal chat).
-        return False
+        # Without a turn queue, a turn's replies are handed back to the caller.
+        return self.turn_queue is not None
 
     def close(self) -> None:
         """Nothing to release."""
