@@ -47,10 +47,9 @@ class ContentReloader:
             return load_content(self.content_dir, self.dialogues_dir, self.required_messages)
         except ContentError as exc:
             errors = [p for p in exc.problems if not p.warning]
-            log.error("content reload refused, keeping the previous content: %d problem(s)",
-                      len(errors))
-            for problem in errors:
-                log.error("content problem: %s", problem)
+            # One record, so a reader of the log never sees the verdict without its reasons.
+            log.error("content reload refused, keeping the previous content: %d problem(s): %s",
+                      len(errors), "; ".join(str(problem) for problem in errors))
             return errors
 
     def apply(self, checked: Content | list[Problem]) -> list[Problem]:
