@@ -27,9 +27,10 @@ from bot.engine.ports.directory import EVERYONE, commit_ops, parse_key, split_au
 from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.store import StoreError
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
-from bot.storage import schema_teams, team_view_store
+from bot.storage import release_store, schema_teams, team_view_store
 from bot.storage.blocked_chats import block_user, unblock_user
 from bot.storage.directory_writes import FINISH_BROADCAST, HANDLERS
+from bot.storage.release_store import ReleaseReads
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
 
@@ -78,7 +79,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> l
     return cursor.fetchall()
 
 
-class SQLiteDirectory(TeamViewReads):
+class SQLiteDirectory(TeamViewReads, ReleaseReads):
     """Directory and BroadcastOutbox on the SQLiteStore's connection (see TeamViewReads)."""
 
     def __init__(self, store: SQLiteStore) -> None:
@@ -366,7 +367,8 @@ class SQLiteDirectory(TeamViewReads):
 # Rows about a user that /mydata must show (the forget trigger in schema_teams deletes them).
 EXPORT_TABLES = {"role_grants": "user_key", "team_members": "user_key",
                  "broadcast_answers": "user_key", "broadcast_outbox": "user_key",
-                 "digests": "user_key"}
+                 "digests": "user_key", "round_answers": "user_key",
+                 "release_ledger": "viewer"}
 
 
 def install(store: SQLiteStore) -> SQLiteDirectory:
@@ -377,6 +379,7 @@ def install(store: SQLiteStore) -> SQLiteDirectory:
         raise StoreError(explain(exc, store.path)) from exc
     store.op_handlers.update(HANDLERS)
     store.op_handlers.update(team_view_store.HANDLERS)
+    store.op_handlers.update(release_store.HANDLERS)
     store.export_tables.update(EXPORT_TABLES)
     # The pseudonym secret is made once, here, so no turn ever races to create it.
     commit_ops(store, [new_secret_op()])

@@ -14,6 +14,8 @@ from bot.engine.core.pseudonyms import new_secret_op
 from bot.engine.core.records import Op
 from bot.engine.memory.blocked_chats import MemoryBlockedChats
 from bot.engine.memory.broadcast_outbox import BroadcastOutboxMemory
+from bot.engine.memory.releases import HANDLERS as RELEASE_HANDLERS
+from bot.engine.memory.releases import ReleaseMemory
 from bot.engine.memory.store import MemoryStore
 from bot.engine.memory.team_view import TeamViewMemory
 from bot.engine.ports import directory_ops as ops
@@ -29,12 +31,13 @@ from bot.engine.ports.broadcasts import (
     ResponseRow,
 )
 from bot.engine.ports.directory import EVERYONE, commit_ops, parse_key, split_audience
+from bot.engine.ports.releases import Released, Round, RoundAnswer
 from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.team_reads import Digest
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
 
 
-class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
+class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory, ReleaseMemory):
     """Directory and BroadcastOutbox over plain dicts, with the same behaviour as the SQLite one."""
 
     def __init__(self, store: MemoryStore) -> None:
@@ -51,6 +54,9 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
         self._answers: dict[tuple[int, str], BroadcastAnswer] = {}
         self._schedules: dict[int, Schedule] = {}
         self._digests: dict[int, Digest] = {}
+        self._rounds: dict[int, Round] = {}
+        self._round_answers: dict[int, tuple[RoundAnswer, ...]] = {}
+        self._ledger: list[Released] = []
         # The one registry of blocked chats, shared with replies (ports/blocked_chats.py).
         self.blocked = MemoryBlockedChats()
         self._ids: Counter[str] = Counter()
@@ -213,6 +219,7 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory):
             self._answers = {k: v for k, v in self._answers.items() if k[1] != key}
             self.blocked.unblock(user.id, key)
             self._forget_digests(user)
+            self._forget_releases(user)
             for code, inv in self._invites.items():
                 if inv.created_by == key:
                     self._invites[code] = replace(inv, created_by=None)
@@ -366,6 +373,7 @@ _HANDLERS: dict[type[Op], Callable[[MemoryDirectory, Any], None]] = {
     ops.SetDigest: MemoryDirectory._set_digest,
     ops.StopDigest: MemoryDirectory._stop_digest,
     ops.RunDigest: MemoryDirectory._run_digest,
+    **RELEASE_HANDLERS,
 }
 
 

@@ -9,6 +9,7 @@ from bot.definitions.model import Content
 from bot.engine.core.events import UserKey
 from bot.engine.core.records import Commit, Op
 from bot.engine.ports.broadcasts import BroadcastReads
+from bot.engine.ports.releases import ReleaseBook
 from bot.engine.ports.schedules import ScheduleBook
 from bot.engine.ports.settings import Grants, Settings
 from bot.engine.ports.store import Store
@@ -42,7 +43,8 @@ def split_audience(audience: str) -> tuple[str, int | None]:
     return "", None
 
 
-class Directory(Settings, Grants, TeamBook, BroadcastReads, ScheduleBook, TeamReads, Protocol):
+class Directory(Settings, Grants, TeamBook, BroadcastReads, ScheduleBook, TeamReads,
+                ReleaseBook, Protocol):
     """Every read the coordinator features make; writes go through the ops in directory_ops."""
 
 

@@ -29,7 +29,9 @@ from bot.engine.features.broadcasts.views import (
 from bot.engine.ports.broadcasts import Broadcast
 from bot.engine.ports.directory import EVERYONE, Directory, Rejected, audience_of
 from bot.engine.ports.directory_ops import CancelSchedule, CreateSchedule
+from bot.engine.ports.releases import RecordRelease
 from bot.engine.ports.schedules import NewSchedule, Schedule
+from bot.engine.release.requests import view_distribution
 
 RECENT_REPORTS = 8
 MAX_BUTTONS = 40
@@ -143,8 +145,12 @@ class BroadcastsFeature(Feature):
             turn.refuse(f"/report {broadcast.id}")
             return
         report = self.directory.report(broadcast.id)
-        if report is not None:
-            turn.say(report_text(turn.content, report, turn.locale))
+        if report is None:
+            return
+        distribution = view_distribution(self.directory, broadcast, str(turn.user.key), turn.now)
+        if distribution is not None and distribution.recorded:
+            turn.ops.append(RecordRelease(distribution.recorded))
+        turn.say(report_text(turn.content, report, turn.locale, distribution))
 
     def cmd_schedules(self, turn: TurnApi, arg: str) -> None:
         if not self.my_schedules(turn):
