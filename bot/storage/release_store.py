@@ -53,10 +53,16 @@ class ReleaseReads:
         return [RoundAnswer(r[0], r[1], r[2]) for r in rows]
 
     def released(self, viewer: str) -> list[Released]:
-        return [Released(r[0], r[1], r[2], frozenset(json.loads(r[3])), r[4])
-                for r in self.store.query(
-                    "SELECT viewer, quantity, source, people, at FROM release_ledger "
-                    "WHERE viewer = ? ORDER BY id", (viewer,))]
+        # Equal sets become one object (keyed by their stored text), as the audit expects.
+        sets: dict[str, frozenset[str]] = {}
+        found = []
+        for r in self.store.query("SELECT viewer, quantity, source, people, at "
+                                  "FROM release_ledger WHERE viewer = ? ORDER BY id", (viewer,)):
+            people = sets.get(r[3])
+            if people is None:
+                people = sets[r[3]] = frozenset(json.loads(r[3]))
+            found.append(Released(r[0], r[1], r[2], people, r[4]))
+        return found
 
     def broadcast_levels(self, broadcast_id: int) -> list[RoundAnswer]:
         return [RoundAnswer(r[0], "", r[1]) for r in self.store.query(

@@ -13,39 +13,67 @@ together with everything already released to the viewer about the quantity:
    the indicator of that group is in the row space of the released rows. Persons who are in
    exactly the same released sets form one "atom": nothing released can tell them apart, so
    the test runs over atoms. An atom's sum is determined iff its column is not in the span of
-   the other atoms' columns; this is decided by Gaussian elimination modulo two large primes
-   (a determined sum over the rationals is determined modulo a prime unless the prime divides
-   a denominator, so a sum is treated as determined if it is determined modulo either).
+   the other atoms' columns; this is decided modulo a large prime drawn at random, with a
+   random weighting (see _coloops), so a wrong "not determined" has a probability below one
+   in ten million per check (docs/PRIVACY.md, "How exact the audit is").
 
 docs/PRIVACY.md explains why these rules are sound and what they do not cover.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-PRIMES = (2_147_483_647, 2_147_483_629)  # below 2**31: products fit in int64
+# Below 2**31, so products fit in int64; each check uses one, drawn at random, so that no
+# arrangement of answers can be aimed at a known prime.
+PRIMES = (2_147_483_647, 2_147_483_629, 2_147_483_587, 2_147_483_579, 2_147_483_563)
+# Verdicts by the exact rows checked: the sub-components of one release usually share their
+# respondent sets, and a verdict depends on nothing else (minimum aside, which is fixed).
+CACHE_SIZE = 256
+_VERDICTS: dict[tuple[object, ...], bool] = {}
+
+
+_INDEX: dict[str, int] = {}
+_BITS: dict[frozenset[str], int] = {}
+
+
+def forget_cache() -> None:
+    """Empty the caches (the benchmark measures cold releases)."""
+    _VERDICTS.clear()
+    _BITS.clear()
+    _INDEX.clear()
+
+
+def bits(people: frozenset[str]) -> int:
+    """The set as an integer bitmask (one bit per person, numbered on first sight)."""
+    found = _BITS.get(people)
+    if found is None:
+        found = 0
+        for person in people:
+            found |= 1 << _INDEX.setdefault(person, len(_INDEX))
+        if len(_BITS) > 16 * CACHE_SIZE:
+            _BITS.pop(next(iter(_BITS)))
+        _BITS[people] = found
+    return found
 
 
 def differs_too_little(new: frozenset[str], earlier: Iterable[frozenset[str]],
                        minimum: int) -> bool:
     """True when `new` and some earlier set differ by at least one but fewer than `minimum`."""
-    return any(0 < len(new ^ old) < minimum for old in earlier)
+    mask = bits(new)
+    return any(0 < (mask ^ bits(old)).bit_count() < minimum for old in earlier)
 
 
-def atoms(rows: Sequence[frozenset[str]]) -> list[tuple[frozenset[int], int]]:
-    """The persons grouped by the rows they are in: (rows containing them, how many people)."""
-    pattern: dict[str, set[int]] = defaultdict(set)
-    for index, row in enumerate(rows):
-        for person in row:
-            pattern[person].add(index)
-    sizes: dict[frozenset[int], int] = defaultdict(int)
-    for where in pattern.values():
-        sizes[frozenset(where)] += 1
-    return list(sizes.items())
+def atoms(rows: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The persons grouped by the rows they are in: a 0/1 matrix (rows x atoms), and sizes."""
+    index = {p: i for i, p in enumerate(sorted(frozenset().union(*rows)))}
+    member = np.zeros((len(rows), len(index)), dtype=np.bool_)
+    for r, row in enumerate(rows):
+        member[r, [index[p] for p in row]] = True
+    columns, sizes = np.unique(member.T, axis=0, return_counts=True)
+    return columns.T.astype(np.int64), sizes
 
 
 def _rref(m: np.ndarray, prime: int, limit: int | None = None) -> tuple[np.ndarray, list[int]]:
@@ -115,15 +143,16 @@ def _coloops_by_rref(matrix: np.ndarray, prime: int) -> set[int]:
 
 def determined_small_groups(rows: Sequence[frozenset[str]], minimum: int) -> bool:
     """True when the rows determine the answer-sum of some group of 1..minimum-1 people."""
-    found = atoms(rows)
-    small = [i for i, (_, size) in enumerate(found) if size < minimum]
-    if not small:
-        return False
-    matrix = np.zeros((len(rows), len(found)), dtype=np.int64)
-    for column, (where, _) in enumerate(found):
-        matrix[list(where), column] = 1
-    rng = np.random.default_rng()
-    return any(_coloops(matrix, prime, rng) & set(small) for prime in PRIMES)
+    key = (minimum, *rows)
+    if key not in _VERDICTS:
+        matrix, sizes = atoms(rows)
+        small = set(np.flatnonzero(sizes < minimum).tolist())
+        rng = np.random.default_rng()
+        prime = int(rng.choice(PRIMES))
+        _VERDICTS[key] = bool(small) and bool(_coloops(matrix, prime, rng) & small)
+        if len(_VERDICTS) > CACHE_SIZE:
+            _VERDICTS.pop(next(iter(_VERDICTS)))
+    return _VERDICTS[key]
 
 
 def may_release(new: frozenset[str], earlier: Sequence[frozenset[str]], minimum: int) -> bool:
@@ -139,14 +168,15 @@ def may_release(new: frozenset[str], earlier: Sequence[frozenset[str]], minimum:
 
 def connected(new: frozenset[str], earlier: Sequence[frozenset[str]]) -> list[frozenset[str]]:
     """The earlier sets linked to `new` through shared people (the rest cannot interact)."""
-    reach, found, left = set(new), [], list(dict.fromkeys(earlier))
+    reach, found = bits(new), []
+    left = [(old, bits(old)) for old in dict.fromkeys(earlier)]
     grew = True
     while grew:
         grew = False
-        for old in list(left):
-            if old & reach:
-                found.append(old)
-                reach |= old
-                left.remove(old)
+        for item in list(left):
+            if item[1] & reach:
+                found.append(item[0])
+                reach |= item[1]
+                left.remove(item)
                 grew = True
     return found

@@ -54,15 +54,24 @@ class _Ledger:
 
     def __init__(self, earlier: Sequence[Released], viewer: str, source: str, at: float):
         self.sets: dict[str, list[frozenset[str]]] = defaultdict(list)
+        # One object per distinct set: the audit's caches then compare sets by identity, not
+        # person by person (sub-components usually share their respondents).
+        self.canon: dict[frozenset[str], frozenset[str]] = {}
         for row in earlier:
-            self.sets[row.quantity].append(row.people)
+            self.sets[row.quantity].append(self.canon.setdefault(row.people, row.people))
         self.viewer, self.source, self.at = viewer, source, at
         self.recorded: list[Released] = []
 
-    def admit(self, quantity: str, people: frozenset[str], minimum: int) -> str | None:
-        """None (and remembered) when a figure over `people` may be shown; else why not."""
-        if len(people) < minimum:
+    def admit(self, quantity: str, people: frozenset[str], needed: int,
+              minimum: int) -> str | None:
+        """None (and remembered) when a figure over `people` may be shown; else why not.
+
+        `needed` is how many people the figure needs; `minimum` is the smallest group whose
+        answers may be determined (Rules.minimum).
+        """
+        if len(people) < needed:
             return TOO_FEW
+        people = self.canon.setdefault(people, people)
         if not may_release(people, self.sets[quantity], minimum):
             return DIFFERENCING
         if people not in self.sets[quantity]:
@@ -89,7 +98,7 @@ def release_team(content: Content, request: TeamRequest) -> TeamRelease:
     subs = []
     for sub in content.sub_components:
         values = by_sub.get(sub.id, {})
-        reason = ledger.admit(sub.id, frozenset(values), rules.minimum)
+        reason = ledger.admit(sub.id, frozenset(values), rules.minimum, rules.minimum)
         subs.append(_figure(sub.id, values, reason, rules.spread_minimum))
     shown = {f.id for f in subs if f.shown}
     strands = []
@@ -131,7 +140,7 @@ def _strand(strand_id: str, parts: list[str], by_sub: dict[str, dict[str, float]
         for person, value in by_sub[part].items():
             per_person[person].append(value)
     people = frozenset(per_person)
-    reason = ledger.admit(strand_id, people, rules.spread_minimum)
+    reason = ledger.admit(strand_id, people, rules.spread_minimum, rules.minimum)
     if reason is not None:
         return Figure(strand_id, mean, None, len(people), None,
                       SPREAD_TOO_FEW if reason == TOO_FEW else DIFFERENCING)
