@@ -4,6 +4,11 @@ The viewer's own answer is left out. The distribution is a count per level, and 
 respondent set are linear in the answers just as averages are (docs/PRIVACY.md), so it is
 audited under the prompt's sub-component together with the team figures the viewer saw: a
 second look after one more answer arrived differs from the first by one person and is withheld.
+
+Why the same audit fits: with unknowns y[p, l] ("p answered level l"), the counts over sets
+S_i give rows M (x) I, and each person's y[p, .] sums to 1. If v is in the kernel of M with
+v[p] != 0, then v (x) (e_l - e_l') is in the kernel of both, so y[p, l] is not determined:
+a person's level is determined by counts only when their answer would be by averages.
 """
 
 from __future__ import annotations
