@@ -17,8 +17,8 @@ from bot.engine.release.rounds import next_boundary, settle
 from bot.engine.release.rules import Rules, rules_from
 
 
-def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=timezone.utc).timestamp()
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc).timestamp()
 
 
 def test_a_round_closes_on_the_first_of_the_next_month_at_midnight_utc() -> None:
