@@ -25,17 +25,18 @@ from bot.charts.render import MatplotlibCharts  # noqa: E402
 from bot.definitions.checked import load_content  # noqa: E402
 from bot.definitions.model import Content  # noqa: E402
 from bot.engine.core.events import UserKey  # noqa: E402
-from bot.engine.features.team_view.figures import ACTIVE_DAYS, DAY, read_team_figures, team_figures  # noqa: E402
 from bot.engine.features.team_view.words import team_report  # noqa: E402
 from bot.engine.messages import REQUIRED_MESSAGES  # noqa: E402
 from bot.engine.ports.charts import Axis, Chart, Series, TeamLegend  # noqa: E402
 from bot.engine.ports.directory import Directory  # noqa: E402
 from bot.engine.ports.directory_ops import CreateTeam, NewInvite  # noqa: E402
+from bot.engine.release.requests import view_team  # noqa: E402
 from bot.storage.directory_store import install  # noqa: E402
 from bot.storage.sqlite_store import SQLiteStore  # noqa: E402
 
 CHART_TARGET_MS = 300.0
 AGGREGATES_TARGET_MS = 50.0
+DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -131,20 +132,19 @@ def aggregate_timings(repeats: int = 20, members: int = 1000,
                                             REQUIRED_MESSAGES)
             viewer = UserKey("telegram", "100000")
             answers = store.query("SELECT COUNT(*) FROM answers")[0][0]
-            levels = directory.team_levels(team_id)
-            activity = directory.team_activity(team_id, now - ACTIVE_DAYS * DAY)
-            member_keys = [str(m.user) for m in directory.members(team_id)]
-            figures = read_team_figures(directory, content, team_id, now, viewer)
+            team = directory.team(team_id)
+            assert team is not None
+            view = view_team(directory, content, team, str(viewer), now)
             steps: dict[str, Callable[[], object]] = {
                 "team_levels (SQL)": lambda: directory.team_levels(team_id),
-                "team_activity (SQL)": lambda: directory.team_activity(
-                    team_id, now - ACTIVE_DAYS * DAY),
-                "team_figures (Python)": lambda: team_figures(content, levels, activity,
-                                                              member_keys, str(viewer)),
-                "team_report (words)": lambda: team_report(content, "en", "bench", figures),
-                "all of /team's aggregates": lambda: team_report(
-                    content, "en", "bench", read_team_figures(directory, content, team_id,
-                                                              now, viewer)),
+                "view_team (rounds, release, audit)": lambda: view_team(
+                    directory, content, team, str(viewer), now),
+                "team_report (words)": lambda: team_report(
+                    content, "en", "bench", view.release, view.rules,
+                    view.rounds.open.closes_at),
+                "all of /team's aggregates": lambda: (lambda v: team_report(
+                    content, "en", "bench", v.release, v.rules, v.rounds.open.closes_at))(
+                    view_team(directory, content, team, str(viewer), now)),
             }
             rows = []
             for name, step in steps.items():

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from bot.engine.coordination import coordination
 from bot.engine.core.feature_api import Feature
 from bot.engine.core.roles import ADMINS_ENV, DirectoryRoles, parse_admins
+from bot.engine.ports.directory import commit_ops
+from bot.engine.ports.directory_ops import SetSetting
+from bot.engine.release.rules import RULE_SETTINGS, rules_from
 from bot.storage.directory_store import SQLiteDirectory, install
 from bot.storage.sqlite_store import SQLiteStore
 
@@ -30,10 +33,17 @@ def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
     scheduler (bot.engine.schedules.run_due, bot.engine.digests.due_digests with
     admins=roles.admins) use `directory`. Admins come from CCBOT_ADMINS
     (AdminsError, a ValueError naming it, if malformed); invite links use `bot_username`, else
-    $CCBOT_BOT_USERNAME, the stored setting, or 'ccbot'.
+    $CCBOT_BOT_USERNAME, the stored setting, or 'ccbot'. $CCBOT_MIN_GROUP and
+    $CCBOT_ROUND_MONTHS, when set, replace the stored release rules (docs/PRIVACY.md).
     """
     admins = parse_admins(os.environ.get(ADMINS_ENV))
     directory = install(store)
+    # Release rules are a deployment setting: the environment, kept in the database so that
+    # the bot, the scheduler and the CLI apply the same ones (ValueError naming the variable).
+    given = {name: value for name in RULE_SETTINGS if (value := os.environ.get(name))}
+    rules_from(given)
+    commit_ops(store, [SetSetting(name, value) for name, value in given.items()
+                       if directory.setting(name) != value])
     name = (bot_username or os.environ.get(USERNAME_ENV) or directory.setting("bot_username")
             or "ccbot")
     features, roles = coordination(directory, admins, name)

@@ -261,11 +261,13 @@ def test_report_counts_outcomes_and_hides_small_distributions(world: World) -> N
     text = admin.text()
     assert "Delivered: 3 of 5. Failed: 1. Blocked the bot: 1. Still to send: 0." in text
     assert "Why sending failed: Bad Request: chat not found (1)." in text
-    assert "Answered: 2." in text and "Fewer than 3 people have answered" in text
+    assert "Answered: 2." in text and "Fewer than 8 people have answered" in text
     assert "Established" not in text
+    # Issue 11: a distribution needs 8 answers besides the viewer's (was 3).
     chats[2].press(f"bc:{broadcast.id}:1")
     admin.send(f"/report #{broadcast.id}")
-    assert "Answers: Not yet: 1 · Established: 2." in admin.text()
+    assert "Fewer than 8 people have answered" in admin.text()
+    assert "Established" not in admin.text()
 
 
 def test_report_without_a_number_offers_recent_broadcasts(world: World) -> None:

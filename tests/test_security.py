@@ -249,6 +249,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/directory_store.py", "sets"): "SET clauses written as constants by mark_*()",
     ("storage/directory_writes.py", "verb"): "'INSERT OR IGNORE' or 'INSERT OR REPLACE'",
     ("storage/team_view_store.py", "_DIGEST_COLUMNS"): "fixed column list",
+    ("storage/release_store.py", "_ROUND_COLUMNS"): "fixed column list",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='NEW')"): "trigger text, constant",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='OLD')"): "trigger text, constant",
     ("channels/telegram/menus.py", "marks"): "', '.join('?' * n): placeholders only",

@@ -1,4 +1,4 @@
-"""/team and the weekly digest: figures, suppression below 3, privacy, permissions, restarts."""
+"""/team and the weekly digest: figures of a closed round, minimum groups, privacy, permissions."""
 
 from __future__ import annotations
 
@@ -18,18 +18,16 @@ from bot.definitions.model import Content
 from bot.engine.core.events import UserKey
 from bot.engine.core.records import Answer, Commit
 from bot.engine.features.team_view.digests import due_digests, parse_on
-from bot.engine.features.team_view.figures import (
-    TeamFigures,
-    middle_half,
-    rounded_level,
-    team_figures,
-)
 from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
 from bot.engine.memory.charts import MemoryCharts
 from bot.engine.ports.charts import Axis, Chart, TeamLegend
 from bot.engine.ports.directory import Rejected, commit_ops
 from bot.engine.ports.directory_ops import GrantRole, SetMemberRole
-from bot.engine.ports.team_reads import TeamActivity
+from bot.engine.ports.releases import RoundAnswer
+from bot.engine.release.figures import TeamRelease, middle_half
+from bot.engine.release.rounds import settle
+from bot.engine.release.rules import Rules
+from bot.engine.release.team import TeamRequest, release_team, rounded_level
 from bot.storage.directory_store import install
 from bot.storage.reply_outbox import SQLiteReplyOutbox, queue_each_turn
 from bot.storage.sqlite_store import SQLiteStore
@@ -37,7 +35,7 @@ from bot.storage.sqlite_store import SQLiteStore
 REFUSED = "only available to coordinators or managers"
 SECRET = "NOTE-ONLY-FOR-ITS-AUTHOR-7f3a"
 MANAGER = "3"
-HIDDEN = "fewer than 3 people"
+HIDDEN = "fewer than 5 people"
 MONDAY_0900_LONDON = datetime(2025, 6, 16, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
 
 
@@ -85,9 +83,19 @@ def answer_all(world: World, ident: str, person: int, cycle: int = 1,
     world.store.commit(Commit(user, None, None, answers=answers))
 
 
-def team_world(world: World, respondents: int, members: int = 4, name: str = "riverside",
-               manager: str = MANAGER, first: int = 10) -> Chat:
-    """A team with a manager (who has not answered) and members, `respondents` of whom answered."""
+def close_round(world: World, name: str = "riverside") -> None:
+    """Move the clock past every stored answer and close the team's open round, as /round does."""
+    team = world.directory.team_named(name)
+    assert team is not None
+    world.clock.now += 1000
+    commit_ops(world.store, settle(world.directory, team.id, team.created_at, world.clock.now,
+                                   Rules(), close_now_by="test").ops)
+
+
+def team_world(world: World, respondents: int, members: int = 9, name: str = "riverside",
+               manager: str = MANAGER, first: int = 10, close: bool = True) -> Chat:
+    """A team with a manager (who has not answered) and members, `respondents` of whom answered;
+    the round they answered in is closed."""
     admin = world.member(ADMIN.id)
     admin.send(f"/newteam {name}")
     code = invite_code(admin.text())
@@ -101,6 +109,8 @@ def team_world(world: World, respondents: int, members: int = 4, name: str = "ri
         world.member(ident).send(f"/start {code}")
         if n < respondents:
             answer_all(world, ident, n)
+    if close:
+        close_round(world, name)
     return boss
 
 
@@ -114,53 +124,54 @@ def everything_said(chat: Chat) -> str:
 
 
 # ---------------------------------------------------------------------- the figures (pure)
-def figures(content: Content, people: int, viewer: str | None = None,
-            members: int = 5) -> TeamFigures:
+def figures(content: Content, people: int, viewer: str = "telegram:99",
+            members: int = 9) -> TeamRelease:
     subs = [s.id for s in content.sub_components]
-    levels = [(f"telegram:{p}", sub, level) for p in range(people)
-              for sub, level in zip(subs, levels_for(p))]
-    keys = [f"telegram:{p}" for p in range(members)]
-    return team_figures(content, levels, TeamActivity(members, 2, 12 * people), keys, viewer)
+    answers = tuple(RoundAnswer(f"telegram:{p}", sub, level) for p in range(people)
+                    for sub, level in zip(subs, levels_for(p)))
+    return release_team(content, TeamRequest(viewer, "team:1 round:1", 1, 0.0, answers,
+                                             members, 0, (), Rules(), 0.0))
 
 
-def test_every_figure_is_hidden_with_two_respondents(content: Content) -> None:
-    two = figures(content, 2)
-    assert all(f.mean is None and f.spread is None for f in two.subs)
-    assert all(f.mean is None and f.spread is None for f in two.strands)
-    assert two.weakest == () and not two.any_shown and two.answered
+def test_every_figure_is_hidden_with_four_respondents(content: Content) -> None:
+    four = figures(content, 4)
+    assert all(f.mean is None and f.spread is None for f in four.subs)
+    assert all(f.mean is None and f.spread is None for f in four.strands)
+    assert four.weakest == () and not four.any_shown and four.answered
 
 
-def test_every_figure_is_shown_with_three_respondents(content: Content) -> None:
-    three = figures(content, 3)
-    assert all(f.mean is not None and f.spread is not None for f in three.subs)
-    assert all(f.mean is not None and f.spread is not None for f in three.strands)
-    assert [f.id for f, _ in three.weakest] == ["alignment.risk", "alignment.resources"]
+def test_averages_need_five_and_spreads_eight_respondents(content: Content) -> None:
+    five = figures(content, 5)
+    assert all(f.mean is not None and f.spread is None for f in five.subs)
+    assert [f.id for f, _ in five.weakest] == ["alignment.risk", "alignment.resources"]
+    eight = figures(content, 8)
+    assert all(f.mean is not None and f.spread is not None for f in eight.subs)
+    assert all(f.mean is not None and f.spread is not None for f in eight.strands)
 
 
-def test_a_sub_component_answered_by_two_is_hidden_among_shown_ones(content: Content) -> None:
-    # Three people answered only the first sub-component; two of them answered the rest.
+def test_a_sub_component_answered_by_four_is_hidden_among_shown_ones(content: Content) -> None:
+    # Five people answered only the first sub-component; four of them answered the rest.
     subs = [s.id for s in content.sub_components]
-    levels = [("telegram:0", subs[0], 2)]
-    levels += [(f"telegram:{p}", sub, 3) for p in (1, 2) for sub in subs]
-    found = team_figures(content, levels, TeamActivity(3, 3, 25), ["telegram:0", "telegram:1",
-                                                                    "telegram:2"])
-    assert found.subs[0].mean == pytest.approx(8 / 3) and found.subs[1].mean is None
-    assert found.strands[0].mean is not None and found.strands[1].mean is None
+    answers = [RoundAnswer("telegram:0", subs[0], 2)]
+    answers += [RoundAnswer(f"telegram:{p}", sub, 3) for p in (1, 2, 3, 4) for sub in subs]
+    found = release_team(content, TeamRequest("telegram:99", "team:1 round:1", 1, 0.0,
+                                              tuple(answers), 5, 0, (), Rules(), 0.0))
+    assert found.subs[0].mean == pytest.approx(14 / 5) and found.subs[1].mean is None
+    # The strand is built from its shown sub-component only, the hidden ones never enter.
+    assert found.strands[0].mean == pytest.approx(14 / 5) and found.strands[1].mean is None
     assert [f.id for f, _ in found.weakest] == [subs[0]]  # only shown figures compete
 
 
-def test_the_viewer_is_not_counted_towards_three(content: Content) -> None:
-    # Three respondents, one of them the manager looking: they could subtract their own answer.
-    assert not figures(content, 3, viewer="telegram:0").any_shown
-    assert figures(content, 4, viewer="telegram:0").any_shown
-    assert figures(content, 3, viewer="telegram:99").any_shown
+def test_the_viewer_is_not_counted_towards_five(content: Content) -> None:
+    # Five respondents, one of them the manager looking: they could subtract their own answer.
+    assert not figures(content, 5, viewer="telegram:0").any_shown
+    assert figures(content, 6, viewer="telegram:0").any_shown
+    assert figures(content, 5, viewer="telegram:99").any_shown
 
 
-def test_participation_needs_three_members_besides_the_viewer(content: Content) -> None:
-    small = figures(content, 3, viewer="telegram:0", members=3).participation
-    assert (small.members, small.active, small.steps, small.respondents) == (3, None, None, None)
-    big = figures(content, 3, viewer="telegram:0", members=4).participation
-    assert (big.members, big.active, big.steps, big.respondents) == (4, 2, 36, 3)
+def test_respondents_are_counted_only_from_five_besides_the_viewer(content: Content) -> None:
+    assert figures(content, 5, viewer="telegram:0").respondents is None
+    assert figures(content, 6, viewer="telegram:0").respondents == 5
 
 
 def test_spread_is_the_middle_half_of_answers() -> None:
@@ -170,9 +181,10 @@ def test_spread_is_the_middle_half_of_answers() -> None:
 
 def test_a_strands_spread_is_over_members_strand_means(content: Content) -> None:
     subs = [s.id for s in content.strands[0].sub_components]
-    levels = [(f"telegram:{p}", sub, p + 1) for p in range(4) for sub in subs]
-    found = team_figures(content, levels, TeamActivity(4, 4, 12), [f"telegram:{p}"
-                                                                    for p in range(4)])
+    answers = tuple(RoundAnswer(f"telegram:{p}", sub, p % 4 + 1) for p in range(8)
+                    for sub in subs)
+    found = release_team(content, TeamRequest("telegram:99", "team:1 round:1", 1, 0.0, answers,
+                                              8, 0, (), Rules(), 0.0))
     assert found.strands[0].spread == (1.75, 3.25) and found.strands[0].mean == 2.5
 
 
@@ -183,11 +195,11 @@ def test_the_prompt_is_at_the_rounded_team_level(content: Content) -> None:
 
 # ---------------------------------------------------------------------- /team in the chat
 def test_a_manager_sees_their_team(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/team")
     said = everything_said(boss)
-    assert "Team riverside" in said and "Members: 5" in said
-    assert "Members who have answered: 3. Cycle steps completed: 36." in said
+    assert "Team riverside" in said and "Round 1, closed" in said
+    assert "Members: 10. Answered in that round: 8." in said
     assert "Spread per strand" in said and "Outcomes: " in said
     assert "To work on: Risk (team average 1.0" in said
     assert "To work on: Resources (team average 2.0" in said
@@ -201,47 +213,49 @@ def test_a_manager_sees_their_team(world: World) -> None:
     assert image.caption == caption and "Risk 1.0" in caption
 
 
-@pytest.mark.parametrize("respondents", [0, 1, 2])
-def test_a_team_with_fewer_than_three_respondents_gets_a_clear_answer(world: World,
-                                                                     respondents: int) -> None:
+@pytest.mark.parametrize("respondents", [0, 1, 4])
+def test_a_team_with_fewer_than_five_respondents_gets_a_clear_answer(world: World,
+                                                                    respondents: int) -> None:
     boss = team_world(world, respondents=respondents)
     boss.send("/team")
     said = everything_said(boss)
     if respondents == 0:
         assert "Nobody in the team has answered a cycle question yet" in said
     else:
-        assert "at least 3 people besides you have answered" in said
+        assert "at least 5 people besides you have answered" in said
     assert "To work on" not in said and charts_of(world).team_calls == []
-    assert "Members: 5. Active in the last 30 days" in said
+    assert "Members: 10. How many answered is not shown" in said
 
 
-def test_with_three_respondents_a_less_answered_sub_component_is_hidden(world: World) -> None:
-    boss = team_world(world, respondents=2)
-    answer_all(world, "12", 2, only=1)  # a third person answered Insight only
+def test_with_five_respondents_a_less_answered_sub_component_is_hidden(world: World) -> None:
+    boss = team_world(world, respondents=4, close=False)
+    answer_all(world, "14", 4, only=1)  # a fifth person answered Insight only
+    close_round(world)
     boss.send("/team")
     said = everything_said(boss)
     (call,) = charts_of(world).team_calls
     means, spreads = call[1], call[2]
     assert means[0] is not None and means[1:] == (None,) * 11 and spreads[1:] == (None,) * 11
     assert "Brokering relationships hidden" in said and HIDDEN in said
-    assert "Alignment: hidden, fewer than 3 people answered" in said
-    assert "are hidden, so that no one's answers can be picked out" in said
+    assert "Alignment: not shown" in said
+    assert "where fewer answered it is hidden, so that no one's answers can be picked out" in said
     assert "To work on: Insight" in said and "To work on: Risk" not in said
 
 
 def test_the_latest_answer_counts(world: World) -> None:
-    boss = team_world(world, respondents=3)
-    for ident in ("10", "11", "12"):  # everyone moved Risk up to 4 in a second cycle
-        user = UserKey("telegram", ident)
+    boss = team_world(world, respondents=8, close=False)
+    for n in range(8):  # everyone moved Risk up to 4 in a second cycle, in the same round
+        user = UserKey("telegram", str(10 + n))
         world.store.commit(Commit(user, None, None, answers=(
             Answer(user, "cycle", 2, "alignment.risk", 4, None, world.clock.now + 999),)))
+    close_round(world)
     boss.send("/team")
     assert "To work on: Resources" in everything_said(boss)
     assert "To work on: Risk" not in everything_said(boss)
 
 
 def test_notes_never_appear_in_a_team_view_or_digest(world: World) -> None:
-    boss = team_world(world, respondents=4)
+    boss = team_world(world, respondents=8)
     boss.send("/team")
     assert SECRET not in everything_said(boss)
     assert SECRET not in repr(charts_of(world).team_calls)
@@ -254,7 +268,7 @@ def test_notes_never_appear_in_a_team_view_or_digest(world: World) -> None:
 
 
 def test_a_chart_that_cannot_be_drawn_leaves_the_words(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     world.engine.charts = MemoryCharts(fail=True)
     boss.send("/team")
     said = everything_said(boss)
@@ -264,7 +278,7 @@ def test_a_chart_that_cannot_be_drawn_leaves_the_words(world: World) -> None:
 
 
 def test_without_a_renderer_the_averages_are_in_words(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     world.engine.charts = None
     boss.send("/team")
     assert "Team averages" in everything_said(boss)
@@ -272,7 +286,7 @@ def test_without_a_renderer_the_averages_are_in_words(world: World) -> None:
 
 # ---------------------------------------------------------------------- who may see it
 def test_who_may_see_a_team(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    team_world(world, respondents=3)
+    team_world(world, respondents=8)
     other = team_world(world, respondents=0, name="hillside", manager="6", first=20, members=1)
     commit_ops(world.store, [GrantRole("telegram:2", "coordinator", None, 0.0)])
     cases = {ADMIN.id: True, "2": True, MANAGER: True, "6": False, "10": False}
@@ -302,7 +316,7 @@ def test_an_unknown_team_lists_only_the_askers_teams(world: World) -> None:
 
 
 def test_several_teams_are_picked_with_buttons(world: World) -> None:
-    team_world(world, respondents=3)
+    team_world(world, respondents=8)
     team_world(world, respondents=0, name="hillside", manager="6", first=20, members=1)
     admin = world.chat(ADMIN.id)
     admin.send("/team")
@@ -315,7 +329,7 @@ def test_several_teams_are_picked_with_buttons(world: World) -> None:
 
 
 def test_a_manager_demoted_after_the_buttons_sees_nothing(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     team_world(world, respondents=0, name="hillside", manager=MANAGER, first=20, members=1)
     boss.send("/team")
     data = boss.button("riverside")
@@ -328,13 +342,13 @@ def test_a_manager_demoted_after_the_buttons_sees_nothing(world: World) -> None:
 
 
 def test_a_forged_team_button_is_stale(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     assert boss.press("t1:team.1").stale_choice
 
 
 # ---------------------------------------------------------------------- /digest
 def test_digest_on_shows_the_first_run_in_local_time(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on Monday 9:00 Europe/London")
     assert ("You'll get the summary of team riverside every Monday at 09:00 (Europe/London). "
             "The first one: Mon 16 Jun 2025 09:00 Europe/London.") in boss.text()
@@ -346,7 +360,7 @@ def test_digest_on_shows_the_first_run_in_local_time(world: World) -> None:
 
 
 def test_digest_lists_and_stops_with_buttons(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest")
     assert "You have no weekly digest." in boss.text()
     boss.send("/digest on mon 09:00 riverside")
@@ -414,7 +428,7 @@ def test_parse_on_reads_zone_and_team_in_either_order(content: Content) -> None:
 
 # ---------------------------------------------------------------------- digests being sent
 def test_a_digest_is_sent_once_when_due(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on monday 09:00 Europe/London")
     assert due_digests(world.directory, world.store, world.content, charts_of(world),
                        MONDAY_0900_LONDON - 1) == []
@@ -433,7 +447,7 @@ def test_a_digest_is_sent_once_when_due(world: World) -> None:
 
 
 def test_a_digest_whose_chart_fails_is_sent_in_words(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on monday 09:00 Europe/London")
     (message,) = due_digests(world.directory, world.store, world.content,
                              MemoryCharts(fail=True), MONDAY_0900_LONDON)
@@ -441,16 +455,16 @@ def test_a_digest_whose_chart_fails_is_sent_in_words(world: World) -> None:
 
 
 def test_a_digest_with_too_few_answers_says_why(world: World) -> None:
-    boss = team_world(world, respondents=2)
+    boss = team_world(world, respondents=4)
     boss.send("/digest on monday 09:00 Europe/London")
     (message,) = due_digests(world.directory, world.store, world.content, charts_of(world),
                              MONDAY_0900_LONDON)
-    assert "at least 3 people besides you have answered" in message.text
+    assert "at least 5 people besides you have answered" in message.text
     assert message.chart is None and len(message.replies) == 1
 
 
 def test_a_demoted_manager_stops_getting_the_digest(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on monday 09:00 Europe/London")
     team = world.directory.team_named("riverside")
     assert team is not None
@@ -461,7 +475,7 @@ def test_a_demoted_manager_stops_getting_the_digest(world: World) -> None:
 
 
 def test_forget_removes_the_digest(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on monday 09:00")
     boss.send("/forget")
     boss.tap("Yes")
@@ -472,7 +486,7 @@ def test_the_digest_survives_a_restart_and_a_missed_run_is_sent_once(content: Co
                                                                      tmp_path: Path) -> None:
     path = tmp_path / "restart.db"
     world = World(content, "sqlite", path)
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on monday 09:00 Europe/London")
     world.close()
 
@@ -483,7 +497,9 @@ def test_the_digest_survives_a_restart_and_a_missed_run_is_sent_once(content: Co
     # Down for three Mondays (and across nothing else); back on Wednesday 2 July.
     back = datetime(2025, 7, 2, 12, 0, tzinfo=timezone.utc).timestamp()
     (message,) = due_digests(directory, store, content, MemoryCharts(), back)
-    assert message.user == boss.user and "To work on: Risk" in message.text
+    # Issue 11: the digest describes the last closed round; the monthly one closed on 1 July
+    # by itself, with no answers in it (it asserted the live figures before).
+    assert message.user == boss.user and "Round 2, closed 1 Jul 2025 00:00 UTC" in message.text
     assert due_digests(directory, store, content, MemoryCharts(), back + 60) == []
     (after,) = directory.digests()
     next_monday = datetime(2025, 7, 7, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
@@ -502,7 +518,7 @@ def test_a_digest_is_queued_in_the_reply_outbox_with_its_claim(content: Content,
                                                                tmp_path: Path) -> None:
     path = tmp_path / "outbox.db"
     world = World(content, "sqlite", path)
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     boss.send("/digest on monday 09:00 Europe/London")
     world.close()
     store = queue_each_turn(SQLiteStore(path))
@@ -517,7 +533,7 @@ def test_a_digest_is_queued_in_the_reply_outbox_with_its_claim(content: Content,
 
 
 def test_digest_times_follow_daylight_saving(world: World) -> None:
-    boss = team_world(world, respondents=3)
+    boss = team_world(world, respondents=8)
     world.clock.now = datetime(2025, 10, 20, 12, 0, tzinfo=timezone.utc).timestamp()
     boss.send("/digest on monday 09:00 Europe/London")
     (digest,) = world.directory.digests(boss.user)

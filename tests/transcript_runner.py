@@ -250,6 +250,10 @@ def set_up(world: World, transcript: Transcript) -> None:
         answers = tuple(Answer(user, "cycle", 1, sub.id, level, None, now + i)
                         for i, (sub, level) in enumerate(zip(subs, levels)) if level is not None)
         world.store.commit(Commit(user, None, None, answers=answers))
+    if given.answers:
+        # The steps start a minute after the last stored answer, so a round closed in a step
+        # holds them (a round holds the answers given before it closed).
+        world.clock.now = now + len(subs) + 60
 
 
 def replay_world(world: World, transcript: Transcript) -> None:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.admin import programme, roles_teams
+from bot.admin import programme, roles_teams, rounds
 from bot.admin.context import (
     EXIT_CONFIG,
     AdminError,
@@ -51,7 +51,7 @@ def limits(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(subparsers: Any, common_parents: Sequence[argparse.ArgumentParser]) -> None:
-    """Add `roles`, `teams`, `broadcast`, `schedules` and `export` to the ccbot parser."""
+    """Add `roles`, `teams`, `broadcast`, `schedules`, `rounds` and `export` to the parser."""
     parents = list(common_parents)
     roles = subparsers.add_parser("roles", help="grant, revoke or list coordinator and admin "
                                   "roles", description="Roles granted to users.")
@@ -115,6 +115,13 @@ def add_commands(subparsers: Any, common_parents: Sequence[argparse.ArgumentPars
     add(schedules_sub, "list", programme.cmd_schedules_list, parents)
     cancel = add(schedules_sub, "cancel", programme.cmd_schedules_cancel, parents)
     cancel.add_argument("id", type=int)
+
+    rounds_parser = subparsers.add_parser("rounds", help="check-in rounds: close or list them",
+                                          description="check-in rounds (docs/PRIVACY.md)")
+    rounds_sub = rounds_parser.add_subparsers(dest="rounds_command", required=True,
+                                              metavar="ACTION")
+    add(rounds_sub, "close", rounds.cmd_rounds_close, parents)
+    add(rounds_sub, "list", rounds.cmd_rounds_list, parents)
 
     export = subparsers.add_parser("export", help="export data",
                                    description="Export data from the database.")

@@ -26,10 +26,11 @@ from bot.engine.ports.directory import EVERYONE, parse_key, split_audience
 from bot.engine.ports.schedules import Schedule
 from bot.engine.ports.store import StoreError
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
-from bot.storage import schema_teams, team_view_store
+from bot.storage import release_store, schema_teams, team_view_store
 from bot.storage.blocked_chats import block_user, unblock_user
 from bot.storage.directory_writes import FINISH_BROADCAST, HANDLERS
 from bot.storage.pseudonym_keys import SQLitePseudonymKeys, load_key
+from bot.storage.release_store import ReleaseReads
 from bot.storage.sqlite_store import SQLiteStore, explain
 from bot.storage.team_view_store import TeamViewReads
 
@@ -78,7 +79,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> l
     return cursor.fetchall()
 
 
-class SQLiteDirectory(TeamViewReads, SQLitePseudonymKeys):
+class SQLiteDirectory(TeamViewReads, SQLitePseudonymKeys, ReleaseReads):
     """Directory and BroadcastOutbox on the SQLiteStore's connection (see TeamViewReads)."""
 
     def __init__(self, store: SQLiteStore) -> None:
@@ -376,7 +377,8 @@ EXPORT_TABLES: dict[str, tuple[str, ...]] = {
     "digests": ("user_key",), "latest_levels": ("user_key",), "step_counts": ("user_key",),
     "teams": ("created_by",), "cohorts": ("created_by",), "invites": ("created_by",),
     "broadcasts": ("created_by",), "schedules": ("created_by",),
-    "pseudonym_salts": ("user_key",)}
+    "pseudonym_salts": ("user_key",), "round_answers": ("user_key",),
+    "release_ledger": ("viewer",)}
 
 
 def install(store: SQLiteStore) -> SQLiteDirectory:
@@ -387,6 +389,7 @@ def install(store: SQLiteStore) -> SQLiteDirectory:
         raise StoreError(explain(exc, store.path)) from exc
     store.op_handlers.update(HANDLERS)
     store.op_handlers.update(team_view_store.HANDLERS)
+    store.op_handlers.update(release_store.HANDLERS)
     store.export_tables.update(EXPORT_TABLES)
     directory = SQLiteDirectory(store)
     # Loaded (made, or moved out of the database) once here, so no turn races to create it.

@@ -271,3 +271,49 @@ def m005_pseudonym_salts(db: Database) -> None:
     """A salt per person, gone with /forget (issue 12: a fresh pseudonym after /forget)."""
     for statement in _PSEUDONYM_SALTS:
         db.execute(statement)
+
+
+# After /forget the person's answers stay in closed rounds (a closed round's figures never
+# change) and in the ledger's respondent sets (so later releases are still checked against
+# them), but their key is replaced by one opaque token, so nothing links them to the person.
+# What was released *to* them is deleted: a forgotten manager is no manager until re-appointed.
+_FORGET_RELEASES = """
+CREATE TRIGGER forget_user_releases AFTER DELETE ON users
+BEGIN
+    DELETE FROM release_ledger WHERE viewer = OLD.key;
+    INSERT INTO forgotten_people (token) VALUES ('forgotten:' || lower(hex(randomblob(8))));
+    UPDATE round_answers SET user_key = (SELECT token FROM forgotten_people
+        ORDER BY rowid DESC LIMIT 1) WHERE user_key = OLD.key;
+    UPDATE release_ledger SET people = replace(people, json_quote(OLD.key),
+        json_quote((SELECT token FROM forgotten_people ORDER BY rowid DESC LIMIT 1)))
+        WHERE instr(people, json_quote(OLD.key)) > 0;
+    UPDATE rounds SET closed_by = NULL WHERE closed_by = OLD.key;
+END
+"""
+
+
+@migrations()
+def m006_releases(db: Database) -> None:
+    """Check-in rounds, their fixed answers, and what was released to whom (docs/PRIVACY.md)."""
+    _table(db, "rounds").create(
+        {"id": int, "team_id": int, "number": int, "opened_at": float, "closes_at": float,
+         "closed_at": float, "closed_by": str},
+        pk="id", not_null={"team_id", "number", "opened_at", "closes_at"},
+        foreign_keys=[("team_id", "teams", "id")],
+    )
+    _table(db, "rounds").create_index(["team_id", "number"], unique=True)
+    # Levels only, never notes: a closed round's figures are computed from these rows alone.
+    _table(db, "round_answers").create(
+        {"round_id": int, "user_key": str, "question": str, "level": int},
+        pk=("round_id", "user_key", "question"), not_null={"level"},
+        foreign_keys=[("round_id", "rounds", "id")],
+    )
+    _table(db, "round_answers").create_index(["user_key"])
+    # people: a JSON array of the respondents' keys (or forgotten tokens), sorted.
+    _table(db, "release_ledger").create(
+        {"id": int, "viewer": str, "quantity": str, "source": str, "people": str, "at": float},
+        pk="id", not_null={"viewer", "quantity", "source", "people", "at"},
+    )
+    _table(db, "release_ledger").create_index(["viewer"])
+    _table(db, "forgotten_people").create({"token": str}, not_null={"token"})
+    db.execute(_FORGET_RELEASES)

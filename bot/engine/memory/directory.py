@@ -14,6 +14,8 @@ from bot.engine.core.records import Op
 from bot.engine.memory.blocked_chats import MemoryBlockedChats
 from bot.engine.memory.broadcast_outbox import BroadcastOutboxMemory
 from bot.engine.memory.pseudonym_keys import MemoryPseudonymKeys
+from bot.engine.memory.releases import HANDLERS as RELEASE_HANDLERS
+from bot.engine.memory.releases import ReleaseMemory
 from bot.engine.memory.store import MemoryStore
 from bot.engine.memory.team_view import TeamViewMemory
 from bot.engine.ports import directory_ops as ops
@@ -34,11 +36,12 @@ from bot.engine.ports.team_reads import Digest
 from bot.engine.ports.teams import Cohort, Invite, Member, Team
 
 
-class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory, MemoryPseudonymKeys):
+class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory, MemoryPseudonymKeys, ReleaseMemory):
     """Directory and BroadcastOutbox over plain dicts, with the same behaviour as the SQLite one."""
 
     def __init__(self, store: MemoryStore) -> None:
         MemoryPseudonymKeys.__init__(self)
+        ReleaseMemory.__init__(self)
         self.store = store
         self._lock = threading.RLock()
         self._settings: dict[str, str] = {}
@@ -221,6 +224,7 @@ class MemoryDirectory(TeamViewMemory, BroadcastOutboxMemory, MemoryPseudonymKeys
             self._forget_digests(user)
             self._revoke_role_links(key)
             self.forget_salt(user)
+            self._forget_releases(user)
             for code, inv in self._invites.items():
                 if inv.created_by == key:
                     self._invites[code] = replace(inv, created_by=None)
@@ -382,6 +386,7 @@ _HANDLERS: dict[type[Op], Callable[[MemoryDirectory, Any], None]] = {
     ops.SetDigest: MemoryDirectory._set_digest,
     ops.StopDigest: MemoryDirectory._stop_digest,
     ops.RunDigest: MemoryDirectory._run_digest,
+    **RELEASE_HANDLERS,
 }
 
 

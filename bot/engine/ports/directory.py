@@ -10,6 +10,7 @@ from bot.engine.core.events import UserKey
 from bot.engine.core.records import Commit, Op
 from bot.engine.ports.broadcasts import BroadcastReads
 from bot.engine.ports.pseudonyms import PseudonymKeys
+from bot.engine.ports.releases import ReleaseBook
 from bot.engine.ports.schedules import ScheduleBook
 from bot.engine.ports.settings import Grants, Settings
 from bot.engine.ports.store import Store
@@ -44,7 +45,7 @@ def split_audience(audience: str) -> tuple[str, int | None]:
 
 
 class Directory(Settings, Grants, TeamBook, BroadcastReads, ScheduleBook, TeamReads,
-                PseudonymKeys, Protocol):
+                PseudonymKeys, ReleaseBook, Protocol):
     """Every read the coordinator features make; writes go through the ops in directory_ops."""
 
 

@@ -21,12 +21,12 @@ from bot.engine.features.broadcasts.actions import (
     plan_broadcast,
 )
 from bot.engine.features.broadcasts.draft import Draft, split_awaiting
+from bot.engine.features.broadcasts.reports import say_report
 from bot.engine.features.broadcasts.views import (
     PREVIEW,
     audience_text,
     content_text,
     render_message,
-    report_text,
     schedule_text,
     weekday_names,
     when_text,
@@ -149,9 +149,7 @@ class BroadcastsFeature(Feature):
                 self.directory, turn.holds, turn.user.key, broadcast.audience):
             turn.refuse(f"/report {broadcast.id}")
             return
-        report = self.directory.report(broadcast.id)
-        if report is not None:
-            turn.say(report_text(turn.content, report, turn.locale))
+        say_report(self.directory, turn, broadcast)
 
     def cmd_schedules(self, turn: TurnApi, arg: str) -> None:
         if not self.my_schedules(turn):

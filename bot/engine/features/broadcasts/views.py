@@ -12,9 +12,9 @@ from bot.engine.core.local_time import local_text, utc_text
 from bot.engine.ports.broadcasts import Broadcast, Progress, Report
 from bot.engine.ports.directory import split_audience
 from bot.engine.ports.schedules import Schedule
+from bot.engine.release.figures import TOO_FEW, Distribution
+from bot.engine.release.rules import SPREAD_MINIMUM
 
-# Below this many answers the distribution is not shown: it could point at a person.
-MIN_ANSWERS_SHOWN = 3
 PREVIEW = "pv"
 
 
@@ -90,8 +90,13 @@ def progress_text(content: Content, broadcast: Broadcast, progress: Progress,
         remaining=progress.remaining, total=progress.total)
 
 
-def report_text(content: Content, report: Report, locale: str) -> str:
-    """Delivery outcomes with failure reasons, then answers (distribution only from 3 up)."""
+def report_text(content: Content, report: Report, locale: str,
+                distribution: Distribution | None = None) -> str:
+    """Delivery outcomes with failure reasons, then answers.
+
+    How they answered is shown only as released to the viewer (release/report.py); without
+    a `distribution` (the progress message) it is not shown at all.
+    """
     b, p = report.broadcast, report.progress
     lines = [title_line(content, locale, b),
              content.text("bc.report_delivery", locale, sent=p.sent, total=p.total,
@@ -103,17 +108,19 @@ def report_text(content: Content, report: Report, locale: str) -> str:
         lines.append(content.text("bc.report_in_flight", locale, count=b.in_flight_at_restart))
     if b.kind == "prompt":
         lines.append(content.text("bc.report_answered", locale, answered=report.answered))
-        if report.answered >= MIN_ANSWERS_SHOWN:
+        if distribution is not None and distribution.withheld is None:
             q = content.questions.get(b.question or "")
             scale = content.scales.get(q.scale) if q else None
             parts = []
-            for level, n in report.distribution:
+            for level, n in distribution.counts:
                 found = scale.level(level) if scale else None
                 parts.append(f"{found.label.get(locale) if found else level}: {n}")
             lines.append(content.text("bc.report_distribution", locale,
                                       distribution=" · ".join(parts)))
-        elif report.answered:
-            lines.append(content.text("bc.report_suppressed", locale, minimum=MIN_ANSWERS_SHOWN))
+        elif distribution is not None and distribution.withheld == TOO_FEW and report.answered:
+            lines.append(content.text("bc.report_suppressed", locale, minimum=SPREAD_MINIMUM))
+        elif distribution is not None and distribution.withheld is not None:
+            lines.append(content.text("rel.report_withheld", locale))
     lines.append(content.text("bc.report_notes", locale, notes=report.notes))
     return "\n".join(lines)
 

@@ -22,16 +22,17 @@ from bot.engine.core.local_time import (
     runs_between,
     zone_of,
 )
-from bot.engine.core.records import Commit
+from bot.engine.core.records import Commit, Op
 from bot.engine.core.roles import ROLE_ORDER, DirectoryRoles, rank
 from bot.engine.features.broadcasts.views import weekday_names
-from bot.engine.features.team_view.figures import read_team_figures, viewable_teams
+from bot.engine.features.team_view.access import viewable_teams
 from bot.engine.features.team_view.words import report_replies, team_report
 from bot.engine.ports.charts import ChartRenderer
 from bot.engine.ports.directory import Directory, Rejected, commit_ops
 from bot.engine.ports.directory_ops import RunDigest, StopDigest
 from bot.engine.ports.store import Store
 from bot.engine.ports.team_reads import AlreadyRun, Digest
+from bot.engine.release.requests import view_team
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +149,19 @@ def due_digests(directory: Directory, store: Store, content: Content,
             result += f"; {missed} earlier run(s) missed while stopped were not repeated"
         replies: tuple[Reply, ...] = ()
         chart = None
+        shown: tuple[Op, ...] = ()
         if digest.user.channel not in channels:
             result = f"skipped: {digest.user.channel} users cannot be sent a digest"
         else:
-            figures = read_team_figures(directory, content, team.id, now, viewer=digest.user)
-            report = team_report(content, record.locale, team.name, figures)
+            view = view_team(directory, content, team, str(digest.user), now)
+            shown = view.ops  # the rounds closed and what was released, with the claim
+            report = team_report(content, record.locale, team.name, view.release, view.rules,
+                                 view.rounds.open.closes_at)
             intro = content.text("tv.digest_intro", record.locale, team=team.name)
             replies, chart = report_replies(report, charts, intro)
         claim = RunDigest(digest.id, digest.next_run_at, following, now, result)
         try:
-            store.commit(Commit(digest.user, None, None, ops=(claim,), replies=replies))
+            store.commit(Commit(digest.user, None, None, ops=(claim, *shown), replies=replies))
         except AlreadyRun:
             continue  # another scheduler claimed this run, and sends it
         if replies:

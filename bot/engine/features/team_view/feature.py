@@ -1,4 +1,4 @@
-"""/team and /digest in the chat: a team's anonymised view, now or every week.
+"""/team, /round and /digest in the chat: a team's anonymised view, its rounds, every week.
 
 Who may do what: a manager sees the view of the teams they manage, coordinators (and admins)
 of any team; anyone else is refused, and so is a manager asking for another team. Every step
@@ -12,22 +12,25 @@ from dataclasses import replace
 from bot.engine.core.commands import Command
 from bot.engine.core.events import Choice
 from bot.engine.core.feature_api import Feature, TurnApi
-from bot.engine.core.local_time import first_run
+from bot.engine.core.local_time import first_run, utc_text
+from bot.engine.features.team_view.access import viewable_teams
 from bot.engine.features.team_view.digests import digest_when, parse_on
-from bot.engine.features.team_view.figures import read_team_figures, viewable_teams
 from bot.engine.features.team_view.words import team_report
 from bot.engine.features.teams.actions import find_team
 from bot.engine.ports.directory import Directory, Rejected
 from bot.engine.ports.directory_ops import SetDigest, StopDigest
 from bot.engine.ports.teams import Team
+from bot.engine.release.requests import directory_rules, view_team
+from bot.engine.release.rounds import settle
 
 MAX_BUTTONS = 40
 PICK = "tv:pick"
 DIGESTS = "tv:digests"
+ROUNDS = "tv:rounds"
 
 
 class TeamViewFeature(Feature):
-    """/team [TEAM] and /digest [on DAY HH:MM [ZONE] [TEAM] | off [TEAM]]."""
+    """/team [TEAM], /round [TEAM] and /digest [on DAY HH:MM [ZONE] [TEAM] | off [TEAM]]."""
 
     prefix = "tv"
 
@@ -74,9 +77,11 @@ class TeamViewFeature(Feature):
 
     def show(self, turn: TurnApi, team: Team) -> None:
         """The team's view: summary, chart (or its words), then the two weakest with prompts."""
-        figures = read_team_figures(self.directory, turn.content, team.id, turn.now,
-                                    viewer=turn.user.key)
-        report = team_report(turn.content, turn.locale, team.name, figures)
+        view = view_team(self.directory, turn.content, team, str(turn.user.key), turn.now)
+        # Closing due rounds and recording what is shown commit with this reply.
+        turn.ops.extend(view.ops)
+        report = team_report(turn.content, turn.locale, team.name, view.release, view.rules,
+                             view.rounds.open.closes_at)
         turn.say(report.summary)
         if report.chart is not None:
             before = len(turn.replies)
@@ -85,6 +90,52 @@ class TeamViewFeature(Feature):
                 turn.say(report.averages)
         for text in report.weakest:
             turn.say(text)
+
+    # ------------------------------------------------------------------ /round
+    def cmd_round(self, turn: TurnApi, arg: str) -> None:
+        if arg:
+            team = self.find(turn, arg, "/round")
+            if team is None:
+                return
+            teams = [team]
+        else:
+            teams = self.teams(turn)
+        if not teams:
+            turn.say(turn.t("rnd.no_teams"))
+            return
+        turn.record = replace(turn.user, awaiting=f"{ROUNDS}.{teams[0].id}" if arg else ROUNDS)
+        turn.show_current = True
+
+    def rounds_text(self, turn: TurnApi, teams: list[Team]) -> tuple[str, tuple[Choice, ...]]:
+        """Each team's open round, with a Close now button each for coordinators."""
+        rules = directory_rules(self.directory)
+        lines, buttons = [], []
+        for team in teams[:MAX_BUTTONS]:
+            state = settle(self.directory, team.id, team.created_at, turn.now, rules)
+            turn.ops.extend(state.ops)
+            current = state.open
+            people = {a.person for a in self.directory.round_levels(
+                team.id, current.opened_at, turn.now)} - {str(turn.user.key)}
+            answers = (turn.t("rnd.answers_count", count=len(people))
+                       if len(people) >= rules.minimum
+                       else turn.t("rnd.answers_few", min=rules.minimum))
+            lines.append(turn.t("rnd.status", team=team.name, number=current.number,
+                                opened=utc_text(current.opened_at),
+                                closes=utc_text(current.closes_at), answers=answers))
+            if turn.has_role("coordinator"):
+                buttons.append(turn.choice(f"c.{team.id}", turn.t("rnd.close_button",
+                                                                  team=team.name)))
+        lines.append(turn.t("rnd.who"))
+        return "\n\n".join(lines), (*buttons, turn.choice("done", turn.t("tv.done")))
+
+    def close_round(self, turn: TurnApi, team: Team) -> None:
+        """Close the team's open round now (the caller checked the role)."""
+        rules = directory_rules(self.directory)
+        state = settle(self.directory, team.id, team.created_at, turn.now, rules,
+                       close_now_by=str(turn.user.key))
+        turn.ops.extend(state.ops)
+        number = state.last.number if state.last else 0
+        turn.say(turn.t("rnd.closed", team=team.name, number=number, next=state.open.number))
 
     # ------------------------------------------------------------------ /digest
     def cmd_digest(self, turn: TurnApi, arg: str) -> None:
@@ -173,6 +224,10 @@ class TeamViewFeature(Feature):
                                        turn.choice("cancel", turn.t("tv.cancel")))
         if awaiting == DIGESTS and self.directory.digests(turn.user.key):
             return self.digests_text(turn)
+        if awaiting.startswith(ROUNDS):
+            ident = awaiting[len(ROUNDS) + 1:]
+            teams = [t for t in self.teams(turn) if not ident or str(t.id) == ident]
+            return self.rounds_text(turn, teams) if teams else None
         return None
 
     def act(self, turn: TurnApi, awaiting: str, option: str) -> None:
@@ -191,7 +246,13 @@ class TeamViewFeature(Feature):
         team = self.directory.team(int(ident)) if ident.isdigit() else None
         if team is None:
             return
-        if awaiting == PICK and option.startswith("team."):
+        if awaiting.startswith(ROUNDS) and option.startswith("c."):
+            # Closing is for coordinators only, checked again at the tap.
+            if turn.has_role("coordinator"):
+                self.close_round(turn, team)
+            else:
+                turn.refuse(f"close round of {team.name}")
+        elif awaiting == PICK and option.startswith("team."):
             if any(t.id == team.id for t in self.teams(turn)):
                 self.show(turn, team)
             else:
@@ -202,5 +263,6 @@ class TeamViewFeature(Feature):
 
     COMMANDS = (
         Command("team", cmd_team, "menu.team", requires="manager"),
+        Command("round", cmd_round, "menu.round", requires="manager"),
         Command("digest", cmd_digest, "menu.digest", requires="manager"),
     )

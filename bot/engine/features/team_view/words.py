@@ -1,4 +1,4 @@
-"""What /team and the weekly digest say: the team's figures as messages and chart inputs."""
+"""What /team and the weekly digest say: a team release as messages and chart inputs."""
 
 from __future__ import annotations
 
@@ -7,16 +7,22 @@ from dataclasses import dataclass
 
 from bot.definitions.model import Content
 from bot.engine.core.events import Attachment, Reply
+from bot.engine.core.local_time import utc_text
 from bot.engine.core.texts import prompt_with_evidence
 from bot.engine.features.me.reports import axes
-from bot.engine.features.team_view.figures import ACTIVE_DAYS, MIN_RESPONDENTS, Figure, TeamFigures
 from bot.engine.ports.charts import MAX_CAPTION_CHARS, Axis, Chart, ChartRenderer, TeamLegend
+from bot.engine.release.figures import DIFFERENCING, Figure, TeamRelease
+from bot.engine.release.rules import Rules
 
 log = logging.getLogger(__name__)
 
 TEAM_VIEW_MESSAGES: tuple[str, ...] = (
-    "tv.title", "tv.participation", "tv.participation_small", "tv.no_answers", "tv.too_few",
-    "tv.spread_title", "tv.spread_line", "tv.spread_hidden", "tv.hidden_note",
+    "tv.title", "tv.no_answers", "tv.too_few", "rel.round_closed", "rel.no_round",
+    "rel.participation", "rel.participation_small", "rel.open_count", "rel.too_few",
+    "rel.spread_too_few", "rel.differencing", "rel.parts_hidden", "rel.spread_withheld",
+    "rel.report_withheld", "rnd.status", "rnd.answers_count", "rnd.answers_few", "rnd.who",
+    "rnd.close_button", "rnd.closed", "rnd.no_teams",
+    "tv.spread_title", "tv.spread_line",
     "tv.chart_title", "tv.caption", "tv.caption_hidden", "tv.hidden", "tv.legend_mean",
     "tv.legend_spread", "tv.legend_hidden", "tv.weakest", "tv.pick", "tv.cancel",
     "tv.no_teams", "tv.digest_usage", "tv.digest_none", "tv.digest_title", "tv.digest_line",
@@ -60,47 +66,63 @@ def _number(value: float) -> str:
     return f"{value:.1f}"
 
 
-def team_report(content: Content, locale: str, team: str, figures: TeamFigures) -> TeamReport:
-    """Every message of a team view, in `locale`."""
+def team_report(content: Content, locale: str, team: str, release: TeamRelease, rules: Rules,
+                next_close: float) -> TeamReport:
+    """Every message of a team view, in `locale`; `next_close` is when the open round closes."""
     def t(message_id: str, **values: object) -> str:
         return content.text(message_id, locale, **values)
 
-    lines = [t("tv.title", team=team), participation_text(content, locale, figures)]
-    if not figures.any_shown:
-        lines.append(t("tv.too_few", min=MIN_RESPONDENTS) if figures.answered
-                     else t("tv.no_answers"))
+    lines = [t("tv.title", team=team)]
+    if release.round_number is None or release.round_closed_at is None:
+        lines.append(t("rel.no_round", closes=utc_text(next_close)))
+    else:
+        lines.append(t("rel.round_closed", number=release.round_number,
+                       closed=utc_text(release.round_closed_at)))
+    lines.append(participation_text(content, locale, release, rules))
+    if release.round_number is None:
+        return TeamReport("\n\n".join(lines), "", (), None)
+    if not release.any_shown:
+        if DIFFERENCING in release.reasons:
+            lines.append(t("rel.differencing"))
+        else:
+            lines.append(t("tv.too_few", min=rules.minimum) if release.answered
+                         else t("tv.no_answers"))
         return TeamReport("\n\n".join(lines), "", (), None)
     spread = [t("tv.spread_title")]
-    for strand, figure in zip(content.strands, figures.strands):
+    for strand, figure in zip(content.strands, release.strands):
         name = strand.title.get(locale)
         if figure.spread is None:
-            spread.append(t("tv.spread_hidden", strand=name, min=MIN_RESPONDENTS))
+            spread.append(t("rel.spread_withheld", strand=name))
         else:
             spread.append(t("tv.spread_line", strand=name, low=_number(figure.spread[0]),
                             high=_number(figure.spread[1])))
     lines.append("\n".join(spread))
-    if figures.any_hidden:
-        lines.append(t("tv.hidden_note", min=MIN_RESPONDENTS))
-    caption = averages_text(content, locale, figures.subs)
-    chart = TeamChart(axes(content, locale), tuple(f.mean for f in figures.subs),
-                      tuple(f.spread for f in figures.subs), t("tv.chart_title", team=team),
+    lines += [t(reason, min=rules.minimum, spread_min=rules.spread_minimum)
+              for reason in release.reasons]
+    caption = averages_text(content, locale, release.subs, rules)
+    chart = TeamChart(axes(content, locale), tuple(f.mean for f in release.subs),
+                      tuple(f.spread for f in release.subs), t("tv.chart_title", team=team),
                       caption, TeamLegend(t("tv.legend_mean"), t("tv.legend_spread"),
-                                          t("tv.legend_hidden", min=MIN_RESPONDENTS)))
-    return TeamReport("\n\n".join(lines), caption, weakest_texts(content, locale, figures),
+                                          t("tv.legend_hidden", min=rules.minimum)))
+    return TeamReport("\n\n".join(lines), caption, weakest_texts(content, locale, release),
                       chart)
 
 
-def participation_text(content: Content, locale: str, figures: TeamFigures) -> str:
-    """Members, and activity when the team is big enough to show it."""
-    p = figures.participation
-    if p.active is None or p.steps is None or p.respondents is None:
-        return content.text("tv.participation_small", locale, members=p.members,
-                            min=MIN_RESPONDENTS)
-    return content.text("tv.participation", locale, members=p.members, active=p.active,
-                        days=ACTIVE_DAYS, steps=p.steps, respondents=p.respondents)
+def participation_text(content: Content, locale: str, release: TeamRelease,
+                       rules: Rules) -> str:
+    """Members, how many answered in the round, and the open round's count once large enough."""
+    if release.respondents is None:
+        text = content.text("rel.participation_small", locale, members=release.members,
+                            min=rules.minimum)
+    else:
+        text = content.text("rel.participation", locale, members=release.members,
+                            respondents=release.respondents)
+    if release.open_count is not None:
+        text += " " + content.text("rel.open_count", locale, count=release.open_count)
+    return text
 
 
-def averages_text(content: Content, locale: str, subs: tuple[Figure, ...]) -> str:
+def averages_text(content: Content, locale: str, subs: tuple[Figure, ...], rules: Rules) -> str:
     """The chart in words, per strand; at most MAX_CAPTION_CHARS (a photo caption)."""
     by_id = {f.id: f for f in subs}
     hidden = content.text("tv.hidden", locale)
@@ -109,8 +131,10 @@ def averages_text(content: Content, locale: str, subs: tuple[Figure, ...]) -> st
         values = []
         for sub in strand.sub_components:
             figure = by_id.get(sub.id)
-            if figure is None or figure.mean is None or figure.spread is None:
+            if figure is None or figure.mean is None:
                 values.append(f"{sub.title.get(locale)} {hidden}")
+            elif figure.spread is None:
+                values.append(f"{sub.title.get(locale)} {_number(figure.mean)}")
             else:
                 low, high = figure.spread
                 values.append(f"{sub.title.get(locale)} {_number(figure.mean)} "
@@ -120,14 +144,14 @@ def averages_text(content: Content, locale: str, subs: tuple[Figure, ...]) -> st
     text = content.text("tv.caption", locale, lowest=scale.levels[0].label.get(locale),
                         highest=scale.levels[-1].label.get(locale), levels="; ".join(parts))
     if any(f.mean is None for f in subs):
-        text += " " + content.text("tv.caption_hidden", locale, min=MIN_RESPONDENTS)
+        text += " " + content.text("tv.caption_hidden", locale, min=rules.minimum)
     if len(text) > MAX_CAPTION_CHARS:
         # Only a very long translation gets here; the chart itself still shows every value.
         text = text[:MAX_CAPTION_CHARS - 1] + "…"
     return text
 
 
-def weakest_texts(content: Content, locale: str, figures: TeamFigures) -> tuple[str, ...]:
+def weakest_texts(content: Content, locale: str, figures: TeamRelease) -> tuple[str, ...]:
     """One message per weakest sub-component: its team average and the prompt at that level."""
     found = []
     for figure, level in figures.weakest:

@@ -1,0 +1,1 @@
+"""The release module: the only code that turns answers into figures other people see."""

@@ -1,0 +1,121 @@
+"""A property of the release: one person's answers change only figures that include them in a
+released group of at least the minimum, and never what is shown or withheld.
+
+Random teams and looks (membership changing from look to look, as with joins, leaves and
+moves; each look a closed round or another team the viewer sees). Two worlds differ only in
+one person's answers, or in a swap of two people's answers within one look's group. The
+viewer must see identical output wherever that person's contribution is not part of a
+released figure over at least the minimum, and identical decisions everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.definitions.model import Content
+from bot.engine.ports.releases import Released, RoundAnswer
+from bot.engine.release.audit import PRIMES, _coloops, _coloops_by_rref
+from bot.engine.release.figures import Figure, TeamRelease
+from bot.engine.release.rules import Rules
+from bot.engine.release.team import TeamRequest, release_team
+
+PEOPLE = [f"telegram:{n}" for n in range(12)]
+VIEWER = "telegram:99"
+SUBS = 3  # the first strand's sub-components; the others stay unanswered (and hidden)
+
+levels = st.integers(min_value=1, max_value=4)
+# One look: who is in the group, and each one's level per sub-component (None: no answer).
+look = st.dictionaries(st.sampled_from([*PEOPLE, VIEWER]),
+                       st.lists(st.one_of(st.none(), levels), min_size=SUBS, max_size=SUBS),
+                       max_size=13)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One figure as the viewer saw it, and the people whose answers went into it."""
+
+    figure: Figure
+    group: frozenset[str]
+
+
+def replay(content: Content, looks: list[dict[str, list[int | None]]]) -> list[list[Seen]]:
+    ledger: list[Released] = []
+    out = []
+    subs = [s.id for s in content.sub_components[:SUBS]]
+    strand = content.strands[0].id
+    for number, group in enumerate(looks):
+        answers = tuple(RoundAnswer(p, sub, level) for p, row in sorted(group.items())
+                        for sub, level in zip(subs, row) if level is not None)
+        release: TeamRelease = release_team(content, TeamRequest(
+            VIEWER, f"look:{number}", number, 0.0, answers, len(group), 0, tuple(ledger),
+            Rules(), 0.0))
+        ledger.extend(release.recorded)
+        by_sub = {sub: frozenset(a.person for a in answers
+                                 if a.question == sub and a.person != VIEWER) for sub in subs}
+        shown_parts = [sub for sub, f in zip(subs, release.subs) if f.shown]
+        union = frozenset().union(*(by_sub[s] for s in shown_parts))
+        seen = [Seen(f, by_sub[sub]) for sub, f in zip(subs, release.subs)]
+        seen.append(Seen(next(f for f in release.strands if f.id == strand), union))
+        out.append(seen)
+    return out
+
+
+def decisions(seen: list[list[Seen]]) -> list[list[object]]:
+    return [[(s.figure.withheld, s.figure.spread_withheld, s.figure.respondents) for s in row]
+            for row in seen]
+
+
+def check(a: list[list[Seen]], b: list[list[Seen]], changed: set[str], minimum: int) -> None:
+    assert decisions(a) == decisions(b)
+    for row_a, row_b in zip(a, b):
+        for x, y in zip(row_a, row_b):
+            if (x.figure.mean, x.figure.spread) != (y.figure.mean, y.figure.spread):
+                assert x.group & changed and len(x.group) >= minimum
+
+
+@settings(max_examples=60, deadline=None)
+@given(looks=st.lists(look, min_size=1, max_size=6), target=st.sampled_from(PEOPLE),
+       other=st.lists(levels, min_size=SUBS, max_size=SUBS))
+def test_one_persons_answers_change_only_released_groups_that_include_them(
+        content: Content, looks: list[dict[str, list[int | None]]], target: str,
+        other: list[int]) -> None:
+    # Other levels wherever the target answered (who answered is shown as counts anyway).
+    def moved(row: list[int | None]) -> list[int | None]:
+        return [None if level is None else new for level, new in zip(row, other)]
+    changed = [{p: (moved(row) if p == target else row) for p, row in g.items()}
+               for g in looks]
+    check(replay(content, looks), replay(content, changed), {target}, Rules().minimum)
+
+
+@settings(max_examples=60, deadline=None)
+@given(looks=st.lists(look, min_size=1, max_size=6), data=st.data())
+def test_a_swap_within_a_group_changes_only_released_groups_holding_one_of_the_two(
+        content: Content, looks: list[dict[str, list[int | None]]], data: st.DataObject) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=len(looks) - 1))
+    members = sorted(p for p in looks[index] if p != VIEWER)
+    if len(members) < 2:
+        return
+    first, second = data.draw(st.lists(st.sampled_from(members), min_size=2, max_size=2,
+                                       unique=True))
+    swapped = [dict(g) for g in looks]
+    row = swapped[index]
+    # Swap the levels, keeping who answered what (answering at all is not what is hidden).
+    for s in range(SUBS):
+        if row[first][s] is not None and row[second][s] is not None:
+            row[first] = [*row[first][:s], looks[index][second][s], *row[first][s + 1:]]
+            row[second] = [*row[second][:s], looks[index][first][s], *row[second][s + 1:]]
+    check(replay(content, looks), replay(content, swapped), {first, second}, Rules().minimum)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=9), min_size=1, max_size=7))
+def test_the_fast_audit_agrees_with_full_elimination(rows: list[list[bool]]) -> None:
+    width = max(len(r) for r in rows)
+    matrix = np.array([r + [False] * (width - len(r)) for r in rows], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    for prime in PRIMES[:2]:
+        assert _coloops(matrix, prime, rng) == _coloops_by_rref(matrix, prime)
