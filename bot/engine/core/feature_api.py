@@ -107,6 +107,14 @@ class TurnApi(Protocol):
         """A tailored prompt with its evidence line."""
         ...
 
+    def question_choices(self, question: Question) -> tuple[Choice, ...]:
+        """The buttons features add under a question, after its answers."""
+        ...
+
+    def prompt_choices(self, question: Question, level: int) -> tuple[Choice, ...]:
+        """The buttons features add under the prompt for an answer."""
+        ...
+
 
 class Feature:
     """Base class: a feature owns the awaiting states and button data that start with its prefix.
@@ -136,6 +144,15 @@ class Feature:
     def button(self, turn: TurnApi, data: str) -> bool:
         """Button data with this feature's prefix, outside any awaiting state; True if handled."""
         return False
+
+    def question_buttons(self, turn: TurnApi, question: Question) -> tuple[Choice, ...]:
+        """Buttons this feature adds under a question, after its answers."""
+        return ()
+
+    def prompt_buttons(self, turn: TurnApi, question: Question,
+                       level: int) -> tuple[Choice, ...]:
+        """Buttons this feature adds under the prompt for an answer at `level`."""
+        return ()
 
     def start_payload(self, turn: TurnApi, payload: str) -> bool:
         """A `/start <payload>` deep link after onboarding; True if this feature used it."""

@@ -27,12 +27,14 @@ def cycle_summary(turn: TurnApi, pos: Position) -> tuple[str, tuple[Choice, ...]
             takeaway = turn.prompt_text(question, prompt.get(turn.locale))
             text += "\n\n" + turn.t("summary.takeaway", title=sub.title.get(turn.locale),
                                     prompt=takeaway)
+    # The paper's cycle returns to Outcomes after Accountability; the weakest strand is the
+    # alternative for someone who would rather work on it first.
     weakest = summary.weakest.strand
     choices = [turn.choice("next", turn.t("summary.start_at",
-                                          strand=turn.strand_title(weakest)))]
+                                          strand=turn.strand_title(first)))]
     if weakest != first:
-        choices.append(turn.choice(first, turn.t("summary.start_at",
-                                                 strand=turn.strand_title(first))))
+        choices.append(turn.choice(weakest, turn.t("summary.start_weakest",
+                                                   strand=turn.strand_title(weakest))))
     choices.append(turn.choice("later", turn.t("summary.later")))
     return text, tuple(choices)
 
