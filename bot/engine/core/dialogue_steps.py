@@ -56,9 +56,9 @@ class StepContext(Protocol):
 
     def use_start_payload(self, payload: str) -> bool: ...
 
-    def question_choices(self, question: Question) -> tuple[Choice, ...]: ...
+    def question_buttons(self, question: Question) -> tuple[Choice, ...]: ...
 
-    def prompt_choices(self, question: Question, level: int) -> tuple[Choice, ...]: ...
+    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]: ...
 
 
 class DialogueSteps:
@@ -180,7 +180,7 @@ class DialogueSteps:
         if prompt is not None:
             turn.say(prompt_message(turn.content, question, prompt.get(turn.locale),
                                     turn.locale, offers_note),
-                     turn.prompt_choices(question, level))
+                     turn.prompt_buttons(question, level))
         self.record_answer(pos, question.id, level, None)
         new = self.move(pos, "answer")
         if offers_note:
@@ -201,7 +201,7 @@ class DialogueSteps:
         question = self.turn.content.questions.get(last.question) if last else None
         if last is None or question is None or last.level is None:
             return ()
-        return self.turn.prompt_choices(question, last.level)
+        return self.turn.prompt_buttons(question, last.level)
 
     def add_note(self, pos: Position, note: str) -> None:
         """Keep a typed note with the answer just given, in that answer's row."""
@@ -323,7 +323,7 @@ class DialogueSteps:
         scale = turn.content.scales[question.scale]
         levels = tuple(turn.choice(str(lv.level), lv.label.get(turn.locale))
                        for lv in scale.levels)
-        return (*levels, turn.choice("skip", turn.t("skip")), *turn.question_choices(question))
+        return (*levels, turn.choice("skip", turn.t("skip")), *turn.question_buttons(question))
 
     def progress_line(self, pos: Position) -> str:
         """'Cycle 2 · Delivery · 2 of 3 · step 8 of 12', or '' outside the questions."""

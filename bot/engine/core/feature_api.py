@@ -107,11 +107,11 @@ class TurnApi(Protocol):
         """A tailored prompt with its evidence line."""
         ...
 
-    def question_choices(self, question: Question) -> tuple[Choice, ...]:
+    def question_buttons(self, question: Question) -> tuple[Choice, ...]:
         """The buttons features add under a question, after its answers."""
         ...
 
-    def prompt_choices(self, question: Question, level: int) -> tuple[Choice, ...]:
+    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]:
         """The buttons features add under the prompt for an answer."""
         ...
 

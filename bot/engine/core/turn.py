@@ -159,11 +159,11 @@ class Turn:
     def prompt_text(self, question: Question, prompt: str) -> str:
         return prompt_with_evidence(self.content, question, prompt, self.locale)
 
-    def question_choices(self, question: Question) -> tuple[Choice, ...]:
+    def question_buttons(self, question: Question) -> tuple[Choice, ...]:
         """The buttons features add under a question, after its answers."""
         return tuple(c for f in self.engine.features for c in f.question_buttons(self, question))
 
-    def prompt_choices(self, question: Question, level: int) -> tuple[Choice, ...]:
+    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]:
         """The buttons features add under the prompt for an answer."""
         return tuple(c for f in self.engine.features
                      for c in f.prompt_buttons(self, question, level))
