@@ -384,7 +384,8 @@ def main() -> None:
         echo_bot(*args.echo_bot)
         return
     users, cap = args.users, args.cap
-    print(f"{users} users, {UPDATES_PER_USER} updates each; cap {cap:.0f} s per scenario",
+    print(f"{users} users, about {CCBOT_UPDATES_PER_USER} updates each to ccbot and "
+          f"{UPDATES_PER_USER} to the echo bot; cap {cap:.0f} s per scenario",
           flush=True)
     results = []
     few = min(users, 10)
