@@ -66,7 +66,7 @@ def rss_mb() -> float:
 class Person:
     """One simulated user: what they see last, and what they do next."""
 
-    __slots__ = ("buttons", "chat", "step")
+    __slots__ = ("buttons", "chat", "noted", "step")
 
     def __init__(self, chat: int) -> None:
         self.chat = chat
