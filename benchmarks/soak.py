@@ -89,7 +89,7 @@ class Person:
         if self.step % 17 == 0:
             return self.text(update_id, ASIDES[self.step % len(ASIDES)])
         if "Developing" in self.buttons:
-            if self.step > 4 and (self.chat + self.step) % 2 and not self.noted:
+            if self.step > 4 and (self.chat + self.step) % 4 == 1 and not self.noted:
                 # The note the last prompt offered; the question comes back after it.
                 self.noted = True
                 return self.text(update_id, f"note {self.step} from {self.chat}: what I'll "
