@@ -299,11 +299,11 @@ class Turn:
         if feature is not None and awaiting is not None and feature.text(self, awaiting, text):
             self.show_current = True
             return
-        pressed = self.typed_feature_button(text)
+        option = self.typed_option(text)
+        pressed = self.typed_feature_button(text) if option is None else None
         if pressed is not None:
             self.on_choice(pressed)
             return
-        option = self.typed_option(text)
         if option is None and pos is not None and self.steps.note_open():
             # Not an answer to the question now shown: the note its prompt offered.
             self.steps.add_note(pos, text)
