@@ -128,6 +128,26 @@ def test_a_sum_of_a_small_group_is_withheld_too() -> None:
     assert not may_release(y, [x], 5)
 
 
+def test_two_people_told_apart_elsewhere_still_cannot_be_summed() -> None:
+    # X + Y - Z - W is a's answer plus b's, and a also answered in V, so a and b are no longer
+    # one group: a check of single groups alone would miss it (every two sets differ by 5+).
+    a_, b_ = "a", "b"
+    v = people(a_, 20, 21, 22, 23, 24)
+    x, y = people(1, 2, 3, 4, 5, a_, b_), people(6, 7, 8, 9, 10)
+    z, w = people(1, 2, 3, 4, 5, 11, 12, 13, 14, 15), people(6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    earlier: list[frozenset[str]] = []
+    for group in (v, x, y, z):
+        assert may_release(group, earlier, 5)
+        earlier.append(group)
+    assert not may_release(w, earlier, 5)
+
+
+def test_a_difference_of_two_answers_is_withheld_like_a_sum() -> None:
+    # Y - X is "Ann minus Ben": on a 1-4 scale a difference of 3 tells both answers.
+    x, y = people(*range(10), "ann"), people(*range(10), "ben")
+    assert may_release(x, [], 5) and not may_release(y, [x], 5)
+
+
 def test_looking_again_at_the_same_round_is_the_same_release(content: Content) -> None:
     ledger: list[Released] = []
     answers = round_of(content, {p: 1 + p % 4 for p in range(9)})

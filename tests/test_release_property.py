@@ -11,14 +11,15 @@ released figure over at least the minimum, and identical decisions everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.definitions.model import Content
 from bot.engine.ports.releases import Released, RoundAnswer
-from bot.engine.release.audit import PRIMES, _coloops, _coloops_by_rref
+from bot.engine.release.audit import determined_small_groups
 from bot.engine.release.figures import Figure, TeamRelease
 from bot.engine.release.rules import Rules
 from bot.engine.release.team import TeamRequest, release_team
@@ -111,11 +112,39 @@ def test_a_swap_within_a_group_changes_only_released_groups_holding_one_of_the_t
     check(replay(content, looks), replay(content, swapped), {first, second}, Rules().minimum)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=9), min_size=1, max_size=7))
-def test_the_fast_audit_agrees_with_full_elimination(rows: list[list[bool]]) -> None:
-    width = max(len(r) for r in rows)
-    matrix = np.array([r + [False] * (width - len(r)) for r in rows], dtype=np.int64)
-    rng = np.random.default_rng(0)
-    for prime in PRIMES[:2]:
-        assert _coloops(matrix, prime, rng) == _coloops_by_rref(matrix, prime)
+def exact_rank(rows: list[list[int]]) -> int:
+    """The rank of an integer matrix, by elimination over the rationals."""
+    m = [[Fraction(v) for v in row] for row in rows]
+    rank = 0
+    for c in range(len(m[0]) if m else 0):
+        pivot = next((r for r in range(rank, len(m)) if m[r][c] != 0), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        for r in range(len(m)):
+            if r != rank and m[r][c] != 0:
+                factor = m[r][c] / m[rank][c]
+                m[r] = [a - factor * b for a, b in zip(m[r], m[rank])]
+        rank += 1
+    return rank
+
+
+def some_small_combination(rows: list[frozenset[int]], minimum: int) -> bool:
+    """The reference: removing some group of fewer than `minimum` people lowers the rank."""
+    people = sorted(frozenset().union(*rows))
+    full = exact_rank([[int(p in row) for p in people] for row in rows])
+    for size in range(1, minimum):
+        for group in combinations(people, size):
+            kept = [p for p in people if p not in group]
+            if exact_rank([[int(p in row) for p in kept] for row in rows] or [[0]]) < full:
+                return True
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.frozensets(st.integers(0, 8), min_size=1), min_size=1, max_size=6),
+       st.integers(2, 5))
+def test_the_audit_finds_every_combination_of_a_small_group(
+        rows: list[frozenset[int]], minimum: int) -> None:
+    named = [frozenset(f"p{n}" for n in row) for row in rows]
+    assert determined_small_groups(named, minimum) == some_small_combination(rows, minimum)

@@ -7,9 +7,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from coordinator_world import ADMIN, World, invite_code
+import sqlite_utils
+from coordinator_world import ADMIN, World, ccbot, invite_code
 
+from bot.admin.rounds import invite
 from bot.definitions.model import Content
+from bot.engine.features.broadcasts.views import ROUND_INVITE, render_message
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import SetMemberRole
 from bot.engine.ports.releases import CloseRound
@@ -91,3 +94,33 @@ def test_a_manager_cannot_close_a_round_even_with_a_forged_button(world: World) 
     boss.press(done.replace("done", f"c.{team_id}"))
     assert "Is closed" not in boss.text() and "closed; /team shows" not in boss.text()
     assert not any(r.closed for r in world.directory.rounds(team_id))
+
+
+def test_closing_with_invite_sends_each_team_an_invitation_through_the_broadcast_path(
+        world: World) -> None:
+    team_id = riverside(world)
+    members = len(world.directory.recipients(f"team:{team_id}", ("telegram",)))
+    assert invite(world.store, world.directory, team_id, "riverside", world.clock.now) == \
+        f"invitation queued for {members} member(s); the running bot sends it."
+    sent = world.directory.broadcasts(1)[0]
+    assert (sent.kind, sent.audience) == (ROUND_INVITE, f"team:{team_id}")
+
+
+def test_inviting_a_team_with_nobody_to_reach_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", str(tmp_path / "cli.db")]
+    assert ccbot(["teams", "create", "empty", *db]) == 0
+    capsys.readouterr()
+    assert ccbot(["rounds", "close", "--invite", *db]) == 0
+    out = capsys.readouterr().out
+    assert "empty: round 1 closed; 0 answered" in out and "no members to invite." in out
+    assert list(sqlite_utils.Database(tmp_path / "cli.db")["broadcasts"].rows) == []
+
+
+def test_the_invitation_is_in_each_recipients_language_and_points_to_the_cycle(
+        content: Content) -> None:
+    for locale in ("en", "fr", "es"):
+        text, buttons = render_message(content, locale, ROUND_INVITE, None, None, "1")
+        assert "/where" in text and buttons == ()
+    assert render_message(content, "fr", ROUND_INVITE, None, None, "1")[0] != \
+        render_message(content, "en", ROUND_INVITE, None, None, "1")[0]

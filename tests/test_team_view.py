@@ -18,7 +18,7 @@ from bot.definitions.model import Content
 from bot.engine.core.events import UserKey
 from bot.engine.core.records import Answer, Commit
 from bot.engine.features.team_view.digests import due_digests, parse_on
-from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
+from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES, team_report
 from bot.engine.memory.charts import MemoryCharts
 from bot.engine.ports.charts import Axis, Chart, TeamLegend
 from bot.engine.ports.directory import Rejected, commit_ops
@@ -186,6 +186,19 @@ def test_a_strands_spread_is_over_members_strand_means(content: Content) -> None
     found = release_team(content, TeamRequest("telegram:99", "team:1 round:1", 1, 0.0, answers,
                                               8, 0, (), Rules(), 0.0))
     assert found.strands[0].spread == (1.75, 3.25) and found.strands[0].mean == 2.5
+
+
+def test_a_team_that_answered_alike_is_told_only_what_the_middle_half_shows(
+        content: Content) -> None:
+    answers = tuple(RoundAnswer(f"telegram:{p}", sub.id, 3) for p in range(9)
+                    for sub in content.sub_components)
+    found = release_team(content, TeamRequest("telegram:99", "team:1 round:1", 1, 0.0, answers,
+                                              9, 0, (), Rules(), 0.0))
+    report = team_report(content, "en", "riverside", found, Rules(), 0.0)
+    outcomes = content.strands[0].title.get("en")
+    assert f"{outcomes}: the middle half are all at 3.0 (this says nothing about the others)" \
+        in report.summary
+    assert "3.0 to 3.0" not in report.summary and "everyone" not in report.summary.lower()
 
 
 def test_the_prompt_is_at_the_rounded_team_level(content: Content) -> None:

@@ -120,7 +120,10 @@ def add_commands(subparsers: Any, common_parents: Sequence[argparse.ArgumentPars
                                           description="check-in rounds (docs/PRIVACY.md)")
     rounds_sub = rounds_parser.add_subparsers(dest="rounds_command", required=True,
                                               metavar="ACTION")
-    add(rounds_sub, "close", rounds.cmd_rounds_close, parents)
+    close = add(rounds_sub, "close", rounds.cmd_rounds_close, parents)
+    close.add_argument("--invite", action="store_true",
+                       help="also send each team's members an invitation to answer in the new "
+                            "round (a broadcast: /report shows its delivery)")
     add(rounds_sub, "list", rounds.cmd_rounds_list, parents)
 
     export = subparsers.add_parser("export", help="export data",

@@ -8,7 +8,10 @@ from collections import Counter
 
 from bot.admin.context import CLI_ACTOR, admin_content, open_database
 from bot.engine.core.local_time import utc_text
-from bot.engine.ports.directory import commit_ops
+from bot.engine.features.broadcasts.actions import plan_broadcast
+from bot.engine.features.broadcasts.views import ROUND_INVITE
+from bot.engine.ports.directory import Directory, Rejected, commit_ops
+from bot.engine.ports.store import Store
 from bot.engine.release.requests import directory_rules
 from bot.engine.release.rounds import settle
 from bot.engine.release.team import TeamRequest, release_team
@@ -43,7 +46,20 @@ def cmd_rounds_close(args: argparse.Namespace) -> int:
                   f"{shown} of {len(release.subs)} averages released (minimum {rules.minimum}), "
                   f"withheld: {withheld}; round {state.open.number} is open until "
                   f"{utc_text(state.open.closes_at)}.")
+            if args.invite:
+                print(f"  {invite(opened.store, directory, team.id, team.name, now)}")
     return 0
+
+
+def invite(store: Store, directory: Directory, team_id: int, name: str, now: float) -> str:
+    """Queue the new round's invitation to one team through the broadcast path; say what."""
+    try:
+        op, recipients = plan_broadcast(directory, f"team:{team_id}", name, ROUND_INVITE, None,
+                                        None, None, now, ("telegram",))
+    except Rejected:
+        return "no members to invite."
+    commit_ops(store, [op])
+    return f"invitation queued for {len(recipients)} member(s); the running bot sends it."
 
 
 def cmd_rounds_list(args: argparse.Namespace) -> int:

@@ -4,37 +4,40 @@ Every released figure (an average, a spread, a distribution) about one quantity 
 sub-component) is computed from a respondent set. Answers are modelled as one unknown per
 (person, quantity), the same unknown in every round, team and cohort: the worst case for the
 person ("nothing else changed"). A set of released averages is then a set of linear
-equations, one row (the respondent set's indicator) per release. A new set is refused when,
-together with everything already released to the viewer about the quantity:
+equations, one row (the respondent set's indicator) per release, and what the viewer can
+work out is exactly the row space of those rows. A new set is refused when, together with
+everything already released to the viewer about the quantity:
 
-1. it differs from an earlier set by 1 to minimum-1 people (the direct difference attack,
-   which bounded answers can turn into exact values even when it is a difference of two); or
-2. the sum of some group of fewer than `minimum` people becomes exactly determined, that is,
-   the indicator of that group is in the row space of the released rows. Persons who are in
-   exactly the same released sets form one "atom": nothing released can tell them apart, so
-   the test runs over atoms. An atom's sum is determined iff its column is not in the span of
-   the other atoms' columns; this is decided modulo a large prime drawn at random, with a
-   random weighting (see _coloops), so a wrong "not determined" has a probability below one
-   in ten million per check (docs/PRIVACY.md, "How exact the audit is").
+1. it differs from an earlier set by 1 to minimum-1 people (the direct difference; a fast
+   first filter, implied by rule 2); or
+2. the row space holds a non-zero combination that involves fewer than `minimum` people: a
+   sum ("Ann + Ben = 5"), a difference ("Ann - Ben = 3", which on a 1-4 scale tells both) or
+   one answer outright.
 
-docs/PRIVACY.md explains why these rules are sound and what they do not cover.
+Rule 2 is decided over *atoms*: people who are in exactly the same released sets, whom no
+combination can tell apart. With Q the projection onto the complement of the row space (in
+atom coordinates), a combination supported on a group T of atoms is in the row space exactly
+when the principal submatrix Q[T, T] is singular. Only groups of small atoms (fewer than
+`minimum` people in all) matter. A group whose every row of Q[T, T] is strictly diagonally
+dominant is non-singular (Gershgorin), so only atoms failing that bound are searched, group by
+group; if that search would be too large, the set is refused (safe, and said in
+docs/PRIVACY.md, "How exact the audit is"). Q comes from the Gram matrix of the rows, in
+floating point; anything within `TOLERANCE` of singular counts as determined, so rounding can
+only make the audit withhold, never release.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import combinations
 
 import numpy as np
 
-# Below 2**31, so products fit in int64; each check uses one, drawn at random, so that no
-# arrangement of answers can be aimed at a known prime.
-PRIMES = (2_147_483_647, 2_147_483_629, 2_147_483_587, 2_147_483_579, 2_147_483_563)
-# Verdicts by the exact rows checked: the sub-components of one release usually share their
-# respondent sets, and a verdict depends on nothing else (minimum aside, which is fixed).
+TOLERANCE = 1e-9
+# The most candidate groups searched one by one before refusing (safe) instead.
+SEARCH_LIMIT = 20_000
 CACHE_SIZE = 256
 _VERDICTS: dict[tuple[object, ...], bool] = {}
-
-
 _INDEX: dict[str, int] = {}
 _BITS: dict[frozenset[str], int] = {}
 
@@ -50,9 +53,13 @@ def bits(people: frozenset[str]) -> int:
     """The set as an integer bitmask (one bit per person, numbered on first sight)."""
     found = _BITS.get(people)
     if found is None:
-        found = 0
-        for person in people:
-            found |= 1 << _INDEX.setdefault(person, len(_INDEX))
+        index = _INDEX
+        numbers = np.fromiter((index.setdefault(p, len(index)) for p in people), np.int64,
+                              len(people))
+        flags = np.zeros(len(index), dtype=np.uint8)
+        flags[numbers] = 1
+        # Packed by numpy: adding 1 << n person by person is quadratic in big-int bytes.
+        found = int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
         if len(_BITS) > 16 * CACHE_SIZE:
             _BITS.pop(next(iter(_BITS)))
         _BITS[people] = found
@@ -68,88 +75,84 @@ def differs_too_little(new: frozenset[str], earlier: Iterable[frozenset[str]],
 
 def atoms(rows: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
     """The persons grouped by the rows they are in: a 0/1 matrix (rows x atoms), and sizes."""
-    index = {p: i for i, p in enumerate(sorted(frozenset().union(*rows)))}
-    member = np.zeros((len(rows), len(index)), dtype=np.bool_)
-    for r, row in enumerate(rows):
-        member[r, [index[p] for p in row]] = True
-    columns, sizes = np.unique(member.T, axis=0, return_counts=True)
-    return columns.T.astype(np.int64), sizes
+    masks = [bits(row) for row in rows]
+    everyone = 0
+    for mask in masks:
+        everyone |= mask
+    width = everyone.bit_length()
+    # Row r's membership as a bit array over person numbers, unpacked by numpy in C.
+    raw = np.array([np.frombuffer(m.to_bytes((width + 7) // 8, "little"), dtype=np.uint8)
+                    for m in masks])
+    member = np.unpackbits(raw, axis=1, bitorder="little")[:, :width]
+    member = member[:, member.any(axis=0)]
+    packed = np.packbits(member, axis=0)
+    _, first, sizes = np.unique(packed.T, axis=0, return_index=True, return_counts=True)
+    return member[:, first].astype(np.float64), sizes
 
 
-def _rref(m: np.ndarray, prime: int, limit: int | None = None) -> tuple[np.ndarray, list[int]]:
-    """The reduced row echelon form of `m` modulo `prime`, and its pivot columns."""
-    m = m % prime
-    rows, cols = m.shape
-    pivots: list[int] = []
-    r = 0
-    for c in range(cols if limit is None else limit):
-        if r == rows:
-            break
-        nonzero = np.flatnonzero(m[r:, c])
-        if nonzero.size == 0:
-            continue
-        p = r + int(nonzero[0])
-        if p != r:
-            m[[r, p]] = m[[p, r]]
-        # Columns left of c are already zero in row r, so only c onwards change.
-        m[r, c:] = (m[r, c:] * pow(int(m[r, c]), prime - 2, prime)) % prime
-        factors = m[:, c].copy()
-        factors[r] = 0
-        touched = np.flatnonzero(factors)
-        if touched.size:
-            # Entries are below 2**31, so the product and difference fit in int64 before %.
-            m[touched, c:] = (m[touched, c:] - factors[touched, None] * m[r, c:]) % prime
-        pivots.append(c)
-        r += 1
-    return m, pivots
+def row_space_basis(matrix: np.ndarray) -> np.ndarray:
+    """Orthonormal rows spanning the row space of `matrix` (columns: atoms)."""
+    gram = matrix @ matrix.T
+    values, vectors = np.linalg.eigh(gram)
+    keep = values > TOLERANCE * max(1.0, float(values.max(initial=0.0)))
+    basis: np.ndarray = (vectors[:, keep] / np.sqrt(values[keep])).T @ matrix
+    return basis
 
 
-def _exact(value: np.ndarray, prime: int) -> np.ndarray:
-    """A float64 product of values below 2**31 and 0/1 entries (exact below 2**53), mod prime."""
-    exact: np.ndarray = np.rint(value).astype(np.int64) % prime
-    return exact
+def small_combination(matrix: np.ndarray, sizes: np.ndarray, minimum: int) -> bool:
+    """True when the row space holds a combination of fewer than `minimum` people."""
+    small = np.flatnonzero(sizes < minimum)
+    if small.size == 0:
+        return False
+    basis = row_space_basis(matrix)[:, small]
+    weights = sizes[small]
+    # P[a, a], the share of atom a's own direction that lies in the row space.
+    leverage = np.einsum("ij,ij->j", basis, basis)
+    if (leverage >= 1 - TOLERANCE).any():
+        return True  # one atom's sum is determined
+    # At most this many atoms fit in a group of fewer than `minimum` people.
+    most = int(np.searchsorted(np.cumsum(np.sort(weights)), minimum - 1, side="right"))
+    # Q[T, T] = I - P[T, T] is singular only if P[T, T] has eigenvalue 1, which needs its
+    # trace, the leverages of T, to reach 1: usually even the largest few stay far below.
+    if most < 2 or np.sort(leverage)[-most:].sum() < 1 - TOLERANCE:
+        return False
+    q = np.eye(len(small)) - basis.T @ basis
+    diagonal = np.diag(q).copy()
+    off = np.abs(q)
+    np.fill_diagonal(off, 0.0)
+    partners = min(most - 1, len(small) - 1)
+    strongest = -np.partition(-off, partners - 1, axis=1)[:, :partners].sum(axis=1)
+    # A group whose every row is strictly diagonally dominant is non-singular (Gershgorin).
+    weak = np.flatnonzero(diagonal - strongest <= TOLERANCE)
+    return bool(weak.size) and _search(q, weights, weak, most, minimum)
 
 
-def _coloops(matrix: np.ndarray, prime: int, rng: np.random.Generator) -> set[int]:
-    """Columns of a 0/1 matrix not in the span of the other columns, modulo `prime`.
-
-    With G = M D M^T for a random diagonal D, G minus column a's term is singular exactly
-    when removing column a lowers the rank (with high probability when it does not), and by
-    the matrix determinant lemma that is when d_a * m_a^T G^-1 m_a = 1.
-    """
-    d = rng.integers(1, prime, size=matrix.shape[1], dtype=np.int64)
-    ones = matrix.astype(np.float64)
-    gram = _exact((ones * d.astype(np.float64)) @ ones.T, prime)
-    size = len(gram)
-    inverse, independent = _rref(np.hstack([gram, np.eye(size, dtype=np.int64)]), prime,
-                                 limit=size)
-    if len(independent) < size:
-        # Dependent rows add nothing to what is determined: keep a basis (G is symmetric, so
-        # its independent columns are independent rows) and invert G on it.
-        size = len(independent)
-        gram = gram[np.ix_(independent, independent)]
-        inverse, _ = _rref(np.hstack([gram, np.eye(size, dtype=np.int64)]), prime, limit=size)
-    rows = ones[independent]
-    solved = _exact(inverse[:, size:].astype(np.float64) @ rows, prime)
-    lever = _exact((rows * solved).sum(axis=0), prime)
-    return set(np.flatnonzero((lever * d) % prime == 1).tolist())
-
-
-def _coloops_by_rref(matrix: np.ndarray, prime: int) -> set[int]:
-    """The same set, by full elimination of the matrix (slow; the reference the tests use)."""
-    m, pivots = _rref(matrix, prime)
-    return {c for i, c in enumerate(pivots) if np.count_nonzero(m[i]) == 1}
+def _search(q: np.ndarray, weights: np.ndarray, weak: np.ndarray, most: int,
+            minimum: int) -> bool:
+    """Whether some group of atoms, one of them in `weak`, has a singular Q[T, T]."""
+    count = len(q)
+    candidates = 0
+    for size in range(2, most + 1):
+        for a in weak.tolist():
+            others = [b for b in range(count) if b != a and weights[b] + weights[a] < minimum]
+            for rest in combinations(others, size - 1):
+                group = [a, *rest]
+                if int(weights[group].sum()) >= minimum:
+                    continue
+                candidates += 1
+                if candidates > SEARCH_LIMIT:
+                    return True  # too many to try: withhold rather than guess
+                if np.linalg.eigvalsh(q[np.ix_(group, group)])[0] <= TOLERANCE:
+                    return True
+    return False
 
 
 def determined_small_groups(rows: Sequence[frozenset[str]], minimum: int) -> bool:
-    """True when the rows determine the answer-sum of some group of 1..minimum-1 people."""
+    """True when the rows determine a combination of the answers of 1..minimum-1 people."""
     key = (minimum, *rows)
     if key not in _VERDICTS:
         matrix, sizes = atoms(rows)
-        small = set(np.flatnonzero(sizes < minimum).tolist())
-        rng = np.random.default_rng()
-        prime = int(rng.choice(PRIMES))
-        _VERDICTS[key] = bool(small) and bool(_coloops(matrix, prime, rng) & small)
+        _VERDICTS[key] = small_combination(matrix, sizes, minimum)
         if len(_VERDICTS) > CACHE_SIZE:
             _VERDICTS.pop(next(iter(_VERDICTS)))
     return _VERDICTS[key]

@@ -41,7 +41,8 @@ MAX_BUTTONS = 40
 
 BROADCAST_MESSAGES: tuple[str, ...] = (
     "bc.aud_team", "bc.aud_cohort", "bc.aud_everyone", "bc.content_prompt", "bc.content_text",
-    "bc.content_cycle", "bc.prompt_message", "bc.prompt_gone", "bc.text_message",
+    "bc.content_cycle", "bc.content_round", "bc.round_message", "bc.prompt_message",
+    "bc.prompt_gone", "bc.text_message",
     "bc.write_reflection", "bc.title", "bc.progress", "bc.report_delivery",
     "bc.report_reasons", "bc.report_in_flight", "bc.report_answered",
     "bc.report_distribution", "bc.report_suppressed", "bc.report_notes", "bc.weekdays",

@@ -34,6 +34,10 @@ def sub_title(content: Content, locale: str, question: str | None) -> str:
     return sub.title.get(locale) if sub else (question or "?")
 
 
+# A broadcast inviting a team to answer in a new check-in round (`ccbot rounds close --invite`).
+ROUND_INVITE = "round"
+
+
 def content_text(content: Content, locale: str, kind: str, question: str | None,
                  body: str | None, cycle_index: int = 0) -> str:
     """A short description of what is sent: 'the Insight question', 'the message "..."'."""
@@ -41,6 +45,8 @@ def content_text(content: Content, locale: str, kind: str, question: str | None,
         start = (body or "").strip().replace("\n", " ")
         start = start if len(start) <= 40 else start[:39] + "…"
         return content.text("bc.content_text", locale, start=start)
+    if kind == ROUND_INVITE:
+        return content.text("bc.content_round", locale)
     if kind == "cycle":
         subs = content.sub_components
         nxt = subs[cycle_index % len(subs)].id if subs else None
@@ -54,6 +60,9 @@ def render_message(content: Content, locale: str, kind: str, question: str | Non
     if kind == "text":
         return (content.text("bc.text_message", locale, body=body or ""),
                 (Choice(f"bc:{handle}:n", content.text("bc.write_reflection", locale)),))
+    if kind == ROUND_INVITE:
+        # In each recipient's language; answering is the cycle itself (/where), not a reply.
+        return content.text("bc.round_message", locale), ()
     q = content.questions.get(question or "")
     scale = content.scales.get(q.scale) if q else None
     if q is None or scale is None:

@@ -22,7 +22,7 @@ TEAM_VIEW_MESSAGES: tuple[str, ...] = (
     "rel.spread_too_few", "rel.differencing", "rel.parts_hidden", "rel.spread_withheld",
     "rel.report_withheld", "rnd.status", "rnd.answers_count", "rnd.answers_few", "rnd.who",
     "rnd.close_button", "rnd.closed", "rnd.no_teams",
-    "tv.spread_title", "tv.spread_line",
+    "tv.spread_title", "tv.spread_line", "tv.spread_same",
     "tv.chart_title", "tv.caption", "tv.caption_hidden", "tv.hidden", "tv.legend_mean",
     "tv.legend_spread", "tv.legend_hidden", "tv.weakest", "tv.pick", "tv.cancel",
     "tv.no_teams", "tv.digest_usage", "tv.digest_none", "tv.digest_title", "tv.digest_line",
@@ -93,6 +93,9 @@ def team_report(content: Content, locale: str, team: str, release: TeamRelease, 
         name = strand.title.get(locale)
         if figure.spread is None:
             spread.append(t("rel.spread_withheld", strand=name))
+        elif figure.spread[0] == figure.spread[1]:
+            # "1.0 to 1.0" reads as "everyone said 1"; all it shows is the middle half.
+            spread.append(t("tv.spread_same", strand=name, value=_number(figure.spread[0])))
         else:
             spread.append(t("tv.spread_line", strand=name, low=_number(figure.spread[0]),
                             high=_number(figure.spread[1])))
