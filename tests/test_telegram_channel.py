@@ -183,6 +183,37 @@ def test_every_choice_is_an_inline_keyboard_with_short_ascii_data(
     scenario(bot_api, tmp_path, content, story)
 
 
+def test_one_step_is_one_tap_and_four_bot_api_calls(bot_api: FakeBotAPI, tmp_path: Path,
+                                                    content: Content) -> None:
+    def counts(since: int) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for method, _, _ in bot_api.calls[since:]:
+            if method != "getUpdates":
+                found[method] = found.get(method, 0) + 1
+        return found
+
+    async def story(bot: Bot) -> None:
+        await bot.onboard(USER)
+        answered = len(bot.fake.callback_answers)
+        before = len(bot.fake.calls)
+        await bot.press(USER, "Developing")
+        assert await bot.fake.wait_for_async(
+            lambda: len(bot.fake.callback_answers) > answered, 10)
+        assert counts(before) == {"answerCallbackQuery": 1, "editMessageText": 1,
+                                  "sendMessage": 2}
+        prompt, question = texts(bot.fake, USER)[-2:]
+        assert "Type a note if you like" in prompt and "step 2 of 12" in question
+        # Context on demand: the answer and one message; the question is not edited or moved.
+        before = len(bot.fake.calls)
+        await bot.press(USER, "Why this matters")
+        assert await bot.fake.wait_for_async(
+            lambda: len(bot.fake.callback_answers) > answered + 1, 10)
+        assert counts(before) == {"answerCallbackQuery": 1, "sendMessage": 1}
+        assert "step 2 of 12" in texts(bot.fake, USER)[-2]
+
+    scenario(bot_api, tmp_path, content, story)
+
+
 def test_user_text_is_escaped_for_html(bot_api: FakeBotAPI, tmp_path: Path,
                                        content: Content) -> None:
     async def story(bot: Bot) -> None:
