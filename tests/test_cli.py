@@ -114,7 +114,7 @@ def test_preview_shows_question_scale_and_every_prompt() -> None:
     assert out.startswith("Designing services: How far do the people who use your service")
     for label in ("1 Not yet", "2 Developing", "3 Established", "4 Embedded"):
         assert f"--- {label} ---" in out
-    assert out.count("Evidence: Bovaird, T. (2007).") == 4
+    assert out.count("Evidence: Bovaird (2007)") == 4
     assert "What would change first if service users redesigned" in out
 
 

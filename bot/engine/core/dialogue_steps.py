@@ -15,7 +15,7 @@ from bot.engine.core.events import Choice
 from bot.engine.core.machines import Cursor, DialogueMachine, IllegalMove, is_note_state, step_of
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Position, UserRecord
 from bot.engine.core.summaries import latest_levels, summarise
-from bot.engine.core.texts import prompt_with_evidence, titled_question
+from bot.engine.core.texts import titled_question
 from bot.engine.core.typed import normalise
 from bot.engine.ports.store import Store
 
@@ -49,6 +49,8 @@ class StepContext(Protocol):
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None: ...
 
     def choice(self, option: str, label: str) -> Choice: ...
+
+    def action(self, question: Question, level: int) -> str | None: ...
 
     def use_start_payload(self, payload: str) -> bool: ...
 
@@ -168,10 +170,9 @@ class DialogueSteps:
     def answer(self, pos: Position, step: Step, level: int) -> None:
         turn = self.turn
         question = turn.content.questions[step.ask or ""]
-        prompt = question.prompt(level)
+        prompt = turn.action(question, level)
         if prompt is not None:
-            turn.say(prompt_with_evidence(turn.content, question, prompt.get(turn.locale),
-                                          turn.locale))
+            turn.say(prompt)
         if step.note:
             new = self.move(pos, "answer")
             self.set_position(replace(new, pending_level=level))

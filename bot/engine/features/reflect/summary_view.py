@@ -20,8 +20,8 @@ def reflection_summary(turn: TurnApi, pos: Position) -> tuple[str, tuple[Choice,
     text = scores_block(turn, summary, turn.t("reflect.title"), ".0f")
     if summary.focus_question and summary.focus_level:
         question = turn.content.questions[summary.focus_question]
-        prompt = question.prompt(summary.focus_level)
+        prompt = turn.action(question, summary.focus_level)
         if prompt:
-            text += "\n\n" + turn.prompt_text(question, prompt.get(turn.locale))
+            text += "\n\n" + prompt
     start = turn.choice("strand", turn.t("reflect.start_strand", strand=weakest))
     return text, (start, done)
