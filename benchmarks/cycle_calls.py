@@ -182,7 +182,7 @@ def anchor_bot(token: str, base_url: str) -> None:
     )
 
     from bot.definitions.checked import load_content
-    from bot.engine.core.texts import prompt_with_evidence, titled_question
+    from bot.engine.core.texts import action_for, titled_question
 
     content = load_content(PROJECT / "content", PROJECT / "dialogues")
     steps = [s.ask for s in content.dialogues["cycle"].ask_steps if s.ask]
@@ -211,10 +211,8 @@ def anchor_bot(token: str, base_url: str) -> None:
             level = int(query.data)
             await query.edit_message_text(f"{question(i)}\n\n✓ {LEVELS[level - 1]}")
             q = content.questions[steps[i]]
-            prompt = q.prompt(level)
             chat = query.message.chat.id
-            await context.bot.send_message(chat, prompt_with_evidence(
-                content, q, prompt.get("en") if prompt else "", "en"))
+            await context.bot.send_message(chat, action_for(content, q, level, None, "en") or "")
             if i + 1 == len(steps):
                 await context.bot.send_message(chat, "Cycle done.")
                 return ConversationHandler.END

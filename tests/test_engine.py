@@ -333,7 +333,7 @@ def test_context_buttons_answer_without_moving_the_user(engine: Engine) -> None:
     before = engine.store.load_user(USER)
     why = chat.button("Why this matters")
     chat.tap("About this evidence")
-    assert "What it shows:" in chat.text() and not chat.last.stale_choice
+    assert "A shared design process" in chat.text() and not chat.last.stale_choice
     response = engine.handle(Event(USER, choice=why, update_id=899))
     assert "Why Brokering relationships matters" in response.replies[0].text
     # A context button on an earlier question still explains that question.

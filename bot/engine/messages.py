@@ -15,6 +15,9 @@ ALL_COMMANDS = (*PERSONAL_COMMANDS, *TeamsFeature.COMMANDS, *BroadcastsFeature.C
                 *TeamViewFeature.COMMANDS)
 
 REQUIRED_MESSAGES: tuple[str, ...] = (
+    "evidence.free_link",
+    "evidence.link",
+    "question.heading",
     "cancelled",
     "chart.cycle",
     "chart.latest",

@@ -18,7 +18,7 @@ from bot.engine.core.events import Choice
 from bot.engine.core.machines import Cursor, DialogueMachine, IllegalMove, step_of
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Position, UserRecord
 from bot.engine.core.summaries import latest_levels, summarise
-from bot.engine.core.texts import prompt_message, titled_question
+from bot.engine.core.texts import titled_question
 from bot.engine.core.typed import normalise
 from bot.engine.ports.store import Store
 
@@ -53,6 +53,8 @@ class StepContext(Protocol):
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None: ...
 
     def choice(self, option: str, label: str) -> Choice: ...
+
+    def action(self, question: Question, level: int) -> str | None: ...
 
     def use_start_payload(self, payload: str) -> bool: ...
 
@@ -176,11 +178,12 @@ class DialogueSteps:
         turn = self.turn
         question = turn.content.questions[step.ask or ""]
         offers_note = step.note and question.reflection is not None
-        prompt = question.prompt(level)
+        prompt = turn.action(question, level)
         if prompt is not None:
-            turn.say(prompt_message(turn.content, question, prompt.get(turn.locale),
-                                    turn.locale, offers_note),
-                     turn.prompt_buttons(question, level))
+            if offers_note and question.reflection is not None:
+                prompt += "\n\n" + turn.t("note.offer",
+                                            reflection=question.reflection.get(turn.locale))
+            turn.say(prompt, turn.prompt_buttons(question, level))
         self.record_answer(pos, question.id, level, None)
         new = self.move(pos, "answer")
         if offers_note:

@@ -103,8 +103,8 @@ class TurnApi(Protocol):
         """A level's label on a question's scale, in the user's language."""
         ...
 
-    def prompt_text(self, question: Question, prompt: str) -> str:
-        """A tailored prompt with its evidence line."""
+    def action(self, question: Question, level: int) -> str | None:
+        """The action for `level`, tailored to the user's persona, with its evidence line."""
         ...
 
     def question_buttons(self, question: Question) -> tuple[Choice, ...]:

@@ -29,7 +29,7 @@ from bot.engine.core.machines import DialogueMachine
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
 from bot.engine.core.repair import repaired
 from bot.engine.core.roles import Roles
-from bot.engine.core.texts import prompt_with_evidence
+from bot.engine.core.texts import action_for
 from bot.engine.core.typed import normalise, typed_choice, typed_level
 from bot.engine.ports.charts import Chart, ChartRenderer
 from bot.engine.ports.store import Store
@@ -156,8 +156,8 @@ class Turn:
         found = scale.level(level) if scale else None
         return found.label.get(self.locale) if found else str(level)
 
-    def prompt_text(self, question: Question, prompt: str) -> str:
-        return prompt_with_evidence(self.content, question, prompt, self.locale)
+    def action(self, question: Question, level: int) -> str | None:
+        return action_for(self.content, question, level, self.user.persona, self.locale)
 
     def question_buttons(self, question: Question) -> tuple[Choice, ...]:
         """The buttons features add under a question, after its answers."""

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from bot.definitions.model import Question
 from bot.engine.core.feature_api import TurnApi
+from bot.engine.core.texts import evidence_card as full_card
 
 # The messages of content/messages/context.yaml that this feature says.
 CONTEXT_MESSAGES = (
     "about.text", "button.evidence", "button.levels", "button.why", "context.gone",
-    "evidence.free", "evidence.no_link", "evidence.shows", "help.levels",
+    "evidence.no_link", "help.levels",
     "levels.general.1", "levels.general.2", "levels.general.3", "levels.general.4",
     "levels.general.hint", "levels.general.title", "levels.line", "levels.title", "why.title",
 )
 
 
 def levels_card(turn: TurnApi, question: Question) -> str:
-    """What each level of the question's scale looks like in practice."""
+    """What each level looks like in practice for this question (its descriptors; where a
+    level has none, what the level means for any question)."""
     scale = turn.content.scales[question.scale]
     lines = [turn.t("levels.title", title=question_title(turn, question))]
     for level in scale.levels:
-        lines.append(turn.t("levels.line", label=level.label.get(turn.locale),
-                            meaning=general_meaning(turn, level.level)))
+        descriptor = question.descriptor(level.level)
+        meaning = descriptor.get(turn.locale) if descriptor else general_meaning(turn,
+                                                                                 level.level)
+        lines.append(turn.t("levels.line", label=level.label.get(turn.locale), meaning=meaning))
     return "\n".join(lines)
 
 
@@ -42,10 +46,11 @@ def general_meaning(turn: TurnApi, level: int) -> str:
 
 
 def why_card(turn: TurnApi, question: Question) -> str:
-    """Why the question's sub-component matters, in our own words."""
+    """Why the question matters, in our own words (its `about`, else its description)."""
     sub = turn.content.sub_component(question.id)
     strand = turn.content.strand(question.strand)
-    about = sub.description if sub else strand.description if strand else None
+    about = question.about or (sub.description if sub else
+                               strand.description if strand else None)
     text = about.get(turn.locale) if about else ""
     return turn.t("why.title", title=question_title(turn, question)) + "\n" + text
 
@@ -55,9 +60,8 @@ def evidence_card(turn: TurnApi, ref_id: str) -> str | None:
     ref = turn.content.references.get(ref_id)
     if ref is None:
         return None
-    lines = [ref.citation(), "", turn.t("evidence.shows", supports=ref.supports.get(turn.locale))]
-    lines.append(turn.t("evidence.free", url=ref.url) if ref.url else turn.t("evidence.no_link"))
-    return "\n".join(lines)
+    card = full_card(turn.content, ref, turn.locale)
+    return card if ref.free_url else card + "\n\n" + turn.t("evidence.no_link")
 
 
 def about_text(turn: TurnApi) -> str:

@@ -23,17 +23,17 @@ def reflection_summary(turn: TurnApi, pos: Position) -> tuple[str, tuple[Choice,
     weakest_sub = weakest_sub_component(turn, summary.weakest.strand)
     if weakest_sub is not None:
         question, level = weakest_sub
-        prompt = question.prompt(level)
+        prompt = turn.action(question, level)
         sub = turn.content.sub_component(question.id)
         if prompt and sub:
             text += "\n\n" + turn.t("summary.takeaway", title=sub.title.get(turn.locale),
-                                    prompt=turn.prompt_text(question, prompt.get(turn.locale)))
+                                    prompt=prompt)
     elif summary.focus_question and summary.focus_level:
         # No cycle answers in that strand yet: the reflection's own prompt for the level chosen.
         question = turn.content.questions[summary.focus_question]
-        prompt = question.prompt(summary.focus_level)
+        prompt = turn.action(question, summary.focus_level)
         if prompt:
-            text += "\n\n" + turn.prompt_text(question, prompt.get(turn.locale))
+            text += "\n\n" + prompt
     start = turn.choice("strand", turn.t("reflect.start_strand", strand=weakest))
     return text, (start, done)
 
