@@ -14,8 +14,9 @@ each, as the sender does once Telegram confirms). Only the Bot API calls are lef
 Users take turns in rounds, so every update loads its user from the database. One user in five
 is a regular who acts six times a round, the others once: of 5,000 users and 100,000 updates,
 1,000 walk 60 updates (more than two whole cycles) and 4,000 walk 10. Each does onboarding (3
-button taps), then answers (tapped, typed as a digit or as a word) each followed by a note or a
-tap on Skip, the summary's "next cycle" button, and now and then /where, /help or /progress.
+button taps), then answers (tapped, typed as a digit or as a word, one per step), a typed note
+before about half of them, the summary's "next cycle" button, and now and then /where, /help or
+/progress.
 RSS is read from /proc/self/statm after the first round's first pass (every user's /start:
 the start figure), then every --every updates; the backlog is counted from the inbox and
 outbox tables at the end.
@@ -65,11 +66,12 @@ def rss_mb() -> float:
 class Person:
     """One simulated user: what they see last, and what they do next."""
 
-    __slots__ = ("buttons", "chat", "step")
+    __slots__ = ("buttons", "chat", "noted", "step")
 
     def __init__(self, chat: int) -> None:
         self.chat = chat
         self.step = 0
+        self.noted = False
         # Sized like a question's keyboard from the start: the simulation's own memory per
         # person then does not grow as people reach their first question (measured: it did,
         # by about 3 MB over 5,000 people, which is not the bot's).
@@ -87,15 +89,17 @@ class Person:
         if self.step % 17 == 0:
             return self.text(update_id, ASIDES[self.step % len(ASIDES)])
         if "Developing" in self.buttons:
+            if self.step > 4 and (self.chat + self.step) % 4 == 1 and not self.noted:
+                # The note the last prompt offered; the question comes back after it.
+                self.noted = True
+                return self.text(update_id, f"note {self.step} from {self.chat}: what I'll "
+                                            "try next")
+            self.noted = False
             level = (self.chat + self.step) % 4 + 1
             how = (self.chat + self.step) % 3
             if how == 0:
                 return self.tap(update_id, LABELS[level])
             return self.text(update_id, str(level) if how == 1 else WORDS[level])
-        if "Skip" in self.buttons and (self.chat + self.step) % 2:
-            return self.tap(update_id, "Skip")
-        if "Skip" in self.buttons:
-            return self.text(update_id, f"note {self.step} from {self.chat}: what I'll try next")
         # Anything else (e.g. a summary offering other strands): carry on with the cycle.
         return self.text(update_id, "/cycle")
 

@@ -29,7 +29,7 @@ from bot.channels.telegram.config import (
 )
 from bot.channels.telegram.redaction import redact_text, secrets_from_environment
 from bot.definitions.checked import load_content
-from bot.definitions.model import Content
+from bot.definitions.model import PERSONAS, Content
 from bot.definitions.problems import ContentError
 from bot.definitions.validation import validate
 from bot.engine.engine import Engine
@@ -209,7 +209,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.lang not in content.locales:
         raise CliError(f"no locale '{args.lang}'; choose one of: {', '.join(content.locales)}")
     try:
-        sys.stdout.write(preview(content, args.question, args.lang))
+        sys.stdout.write(preview(content, args.question, args.lang, args.persona))
     except KeyError as exc:
         raise CliError(str(exc.args[0])) from exc
     return 0
@@ -277,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("question", help="a sub-component id such as outcomes.insight, or a "
                       "quick question id such as quick.delivery")
     show.add_argument("--lang", default="en", help="language code (default en)")
+    show.add_argument("--persona", choices=PERSONAS,
+                      help="show the variants written for this role (default: the level's "
+                      "prompt for everyone)")
     show.set_defaults(func=cmd_preview)
 
     diagram = sub.add_parser("diagram", parents=[common], help=cmd_diagram.__doc__,

@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.channels.telegram.pacing import BROADCAST, PROGRESS, REPLY, Limits, Pacer, Pacing
+from bot.channels.telegram.pacing import (
+    BROADCAST,
+    PROGRESS,
+    REPLY,
+    Limits,
+    Pacer,
+    Pacing,
+    ReplyBursts,
+)
 
 T = TypeVar("T")
 
@@ -133,6 +141,56 @@ def test_a_reply_counts_towards_the_chat_interval() -> None:
         return loop.time() - replied
 
     assert run(main()) >= 0.24
+
+
+def test_a_turns_burst_of_replies_goes_out_together_then_one_per_interval() -> None:
+    async def main() -> list[float]:
+        pacing = Pacing(Limits(rate=None, chat_rate=10.0, reply_burst=3))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        times: list[float] = []
+        for _ in range(6):
+            await pacing.reply("7")
+            times.append(loop.time() - start)
+        return times
+
+    times = run(main())
+    # The first three at once; then the chat's interval (0.1 s) between each.
+    assert times[2] < 0.05
+    assert all(b - a >= 0.1 * 0.95 for a, b in pairwise(times[2:]))
+    assert times[-1] >= 0.3 * 0.95
+
+
+def test_the_burst_refills_at_one_per_interval_while_the_user_reads() -> None:
+    async def main() -> tuple[float, float, float]:
+        limits = Limits(rate=None, chat_rate=1.0, reply_burst=3)
+        bursts = ReplyBursts(limits)
+        now = asyncio.get_running_loop().time()
+        for _ in range(3):
+            bursts.take("8")
+        empty = bursts.wait_for("8")
+        # As if the burst had been sent 2 s ago and 5 s ago (no waiting in the test).
+        bursts._left["8"] = (0.0, now - 2.0)
+        two = bursts.wait_for("8")
+        bursts._left["8"] = (0.0, now - 5.0)
+        bursts.take("8")
+        return empty, two, bursts._now_left("8", asyncio.get_running_loop().time())
+
+    empty, two, left = run(main())
+    assert 0.9 <= empty <= 1.0 and two == 0.0
+    assert 1.9 <= left <= 2.01  # full at 3, never more, less the one just taken
+
+
+def test_other_chats_do_not_wait_for_one_chats_burst() -> None:
+    async def main() -> float:
+        pacing = Pacing(Limits(rate=None, chat_rate=2.0, reply_burst=1))
+        loop = asyncio.get_running_loop()
+        await pacing.reply("1")
+        asked = loop.time()
+        await pacing.reply("2")
+        return loop.time() - asked
+
+    assert run(main()) < 0.1
 
 
 # ---------------------------------------------------------------------- configuration

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import count
 
 import pytest
 
 from bot.definitions.model import Content
 from bot.engine.core.events import Event, Response, UserKey
-from bot.engine.core.records import MAX_NOTE_CHARS
+from bot.engine.core.records import MAX_NOTE_CHARS, Commit, Position
 from bot.engine.engine import Engine
 from bot.engine.memory.store import MemoryStore
 
@@ -69,8 +70,8 @@ def test_typed_answers_are_understood(engine: Engine, typed: str) -> None:
     chat = Chat(engine)
     onboard(chat)
     chat.send(typed)
-    assert chat.state() == "outcomes.insight#note"
-    assert "You already listen" in chat.text()
+    assert chat.state() == "outcomes.relationships"
+    assert "You already listen" in chat.text() and "step 2 of 12" in chat.text()
 
 
 def test_nonsense_gets_a_hint_and_the_question_again(engine: Engine) -> None:
@@ -106,15 +107,28 @@ def test_first_contact_in_users_language(engine: Engine) -> None:
     assert record is not None and record.locale == "en"
 
 
-def test_answer_then_note_is_stored_once_with_the_note(engine: Engine) -> None:
+def test_one_tap_answers_and_shows_the_prompt_with_the_next_question(engine: Engine) -> None:
     chat = Chat(engine)
     onboard(chat)
     chat.tap("Established")
     assert chat.last.chosen == "Established"
+    prompt, question = chat.last.replies
+    assert "Type a note if you like" in prompt.text
+    assert [c.label for c in prompt.choices] == ["About this evidence"]
+    assert "step 2 of 12" in question.text
+    assert [(a.question, a.level, a.note) for a in engine.store.answers(USER)] == [
+        ("outcomes.insight", 3, None)]
+
+
+def test_a_typed_note_is_stored_once_with_the_answer_just_given(engine: Engine) -> None:
+    chat = Chat(engine)
+    onboard(chat)
+    chat.tap("Established")
     chat.send("We met the tenants' group on Tuesday.")
     answers = engine.store.answers(USER)
     assert [(a.question, a.level, a.note, a.cycle) for a in answers] == [
         ("outcomes.insight", 3, "We met the tenants' group on Tuesday.", 1)]
+    assert chat.state() == "outcomes.relationships"
 
 
 def test_long_note_is_kept_up_to_the_limit_and_the_user_is_told(engine: Engine) -> None:
@@ -139,7 +153,6 @@ def test_stale_button_says_moved_on_and_changes_nothing(engine: Engine) -> None:
     onboard(chat)
     old = chat.button("Developing")
     chat.tap("Established")
-    chat.tap("Skip")
     before = engine.store.load_user(USER)
     response = engine.handle(Event(USER, choice=old, update_id=999))
     assert response.stale_choice and "This question has moved on" in response.replies[0].text
@@ -169,7 +182,7 @@ def test_replayed_update_changes_and_says_nothing(engine: Engine) -> None:
     again = engine.handle(Event(USER, text="1", update_id=77))
     assert again.duplicate and again.replies == ()
     record = engine.store.load_user(USER)
-    assert record is not None and record.position("cycle").state == "outcomes.insight#note"  # type: ignore[union-attr]
+    assert record is not None and record.position("cycle").state == "outcomes.relationships"  # type: ignore[union-attr]
 
 
 def test_unsupported_media_gets_a_hint(engine: Engine) -> None:
@@ -196,7 +209,7 @@ def test_mydata_sends_every_stored_row_as_json(engine: Engine) -> None:
     document = chat.last.replies[0].document
     assert document is not None and document.mime == "application/json"
     data = json.loads(document.data)
-    assert data["answers"][0]["note"] == "a private thought"
+    assert data["answers"][-1]["note"] == "a private thought"
     assert data["users"][0]["persona"] == "frontline"
 
 
@@ -221,7 +234,7 @@ def test_forget_can_be_cancelled(engine: Engine) -> None:
     assert engine.store.load_user(USER) is not None
 
 
-def test_leaving_a_note_step_keeps_the_answer(engine: Engine) -> None:
+def test_moving_on_closes_the_note_and_keeps_the_answer(engine: Engine) -> None:
     chat = Chat(engine)
     onboard(chat)
     chat.send("4")
@@ -229,14 +242,18 @@ def test_leaving_a_note_step_keeps_the_answer(engine: Engine) -> None:
     assert [(a.question, a.level, a.note) for a in engine.store.answers(USER)] == [
         ("outcomes.insight", 4, None)]
     assert chat.state() == "delivery.innovation"
+    chat.send("a late thought")
+    assert "Please tap a button" in chat.text() and len(engine.store.answers(USER)) == 1
 
 
-def test_back_from_a_note_returns_to_the_question_without_storing(engine: Engine) -> None:
+def test_back_after_an_answer_returns_to_its_question(engine: Engine) -> None:
     chat = Chat(engine)
     onboard(chat)
     chat.send("4")
     chat.send("/back")
-    assert chat.state() == "outcomes.insight" and engine.store.answers(USER) == []
+    assert chat.state() == "outcomes.insight" and len(engine.store.answers(USER)) == 1
+    chat.send("1")
+    assert [a.level for a in engine.store.answers(USER)] == [4, 1]
 
 
 def test_back_at_the_first_step_of_a_pass_stays(engine: Engine) -> None:
@@ -273,7 +290,6 @@ def test_a_full_pass_started_mid_ring_ends_after_twelve_steps(engine: Engine) ->
     for step in range(12):
         assert f"step {step + 1} of 12" in chat.text()
         chat.send("3" if step % 2 else "2")
-        chat.send("/skip")
     assert "Cycle 1 done" in chat.text()
     chat.tap("Next cycle from Outcomes")
     record = engine.store.load_user(USER)
@@ -300,10 +316,56 @@ def test_every_question_fits_a_phone_and_has_a_progress_marker(engine: Engine) -
         chat.send("/skip")
 
 
-def test_typing_skip_at_a_note_skips_it(engine: Engine) -> None:
+def test_typing_skip_after_an_answer_skips_the_next_question(engine: Engine) -> None:
     chat = Chat(engine)
     onboard(chat)
     chat.send("2")
     chat.send(" Skip ")
     assert [a.note for a in engine.store.answers(USER)] == [None]
+    assert chat.state() == "outcomes.design"
+
+
+def test_context_buttons_answer_without_moving_the_user(engine: Engine) -> None:
+    chat = Chat(engine)
+    onboard(chat)
+    old_levels = chat.button("What do the levels mean?")
+    chat.send("2")
+    before = engine.store.load_user(USER)
+    why = chat.button("Why this matters")
+    chat.tap("About this evidence")
+    assert "A shared design process" in chat.text() and not chat.last.stale_choice
+    response = engine.handle(Event(USER, choice=why, update_id=899))
+    assert "Why Brokering relationships matters" in response.replies[0].text
+    # A context button on an earlier question still explains that question.
+    response = engine.handle(Event(USER, choice=old_levels, update_id=900))
+    assert "Insight: what the levels mean" in response.replies[0].text
+    after = engine.store.load_user(USER)
+    assert before is not None and after is not None
+    assert (before.positions, before.turn) == (after.positions, after.turn)
+
+
+@pytest.mark.parametrize("forged", ["ctx:levels:nowhere", "ctx:ev:made-up-2020", "ctx:",
+                                    "ctx:why:", "ctx:zzz:outcomes.insight"])
+def test_forged_context_button_gets_a_clear_answer(engine: Engine, forged: str) -> None:
+    chat = Chat(engine)
+    onboard(chat)
+    before = engine.store.load_user(USER)
+    response = engine.handle(Event(USER, choice=forged, update_id=901))
+    assert response.stale_choice and "no longer leads anywhere" in response.replies[0].text
+    assert "step 1 of 12" in response.replies[-1].text
+    after = engine.store.load_user(USER)
+    assert before is not None and after is not None and before.positions == after.positions
+
+
+def test_a_stored_note_state_from_before_one_tap_keeps_its_answer(content: Content) -> None:
+    store = MemoryStore()
+    engine = Engine(content, store, clock=iter(range(1000, 100000)).__next__)
+    chat = Chat(engine)
+    onboard(chat)
+    record = store.load_user(USER)
+    assert record is not None
+    old = Position("cycle", "outcomes.insight#note", 1, "outcomes.insight", pending_level=3)
+    store.commit(Commit(USER, None, replace(record.with_position(old), active="cycle")))
+    chat.send("/where")
+    assert [(a.question, a.level) for a in store.answers(USER)] == [("outcomes.insight", 3)]
     assert chat.state() == "outcomes.relationships"

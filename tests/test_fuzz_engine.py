@@ -33,7 +33,6 @@ from bot.definitions.model import Content
 from bot.engine.core.commands import Command
 from bot.engine.core.events import MAX_CHOICE_ID_BYTES, Event, Response, UserKey
 from bot.engine.core.feature_api import Feature, TurnApi
-from bot.engine.core.machines import is_note_state
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, UserRecord
 from bot.engine.engine import Engine
 from bot.engine.features.personal import PERSONAL_COMMANDS
@@ -62,8 +61,9 @@ def examples(ci: int) -> int:
 # The core commands (everyone's features, features/personal.py), open to every user who
 # has consented. A new one must be added here on purpose, after review: anything that needs
 # a role belongs in a Feature's Command(requires=...), which the engine checks before running.
-ALLOWED_COMMANDS = ("back", "cycle", "forget", "help", "language", "mydata", "pause", "profile",
-                    "progress", "reflect", "restart", "skip", "start", "strand", "where")
+ALLOWED_COMMANDS = ("about", "back", "cycle", "forget", "help", "language", "levels", "mydata",
+                    "pause", "profile", "progress", "reflect", "restart", "skip", "start",
+                    "strand", "where")
 # Stand-in privileged commands, added by the Vault feature below.
 PRIVILEGED = {"vault": "coordinator", "team": "manager"}
 
@@ -353,10 +353,13 @@ class Fuzzer:
     def check_buttons_mean_one_thing(self, user: UserKey, locale: str,
                                      response: Response) -> None:
         """A button id, once shown to a user, never stands for a different question later:
-        otherwise an old button still in the chat would answer whatever is asked now."""
+        otherwise an old button still in the chat would answer whatever is asked now.
+        Context buttons ('ctx:levels:<question>', ...) name what they explain instead, so
+        their meaning is that and their label, wherever they appear."""
         for reply in response.replies:
             for choice in reply.choices:
-                meaning = (reply.text, choice.label)
+                context = choice.id.startswith("ctx:")
+                meaning = ("" if context else reply.text, choice.label)
                 first = self.meanings.setdefault((user, choice.id, locale), meaning)
                 assert first == meaning, (
                     f"{choice.id!r} was {first!r} for {user}, and is now {meaning!r}")
@@ -408,7 +411,10 @@ class Fuzzer:
                 f"{user} is in {pos.dialogue}:{pos.state!r}, which does not exist")
             assert pos.cycle >= 1
             if pos.pending_level is not None:
-                assert is_note_state(pos.state)
+                # A note is open only for an answer given in a dialogue that offers notes.
+                assert any(s.note for s in engine.machines[pos.dialogue].dialogue.ask_steps)
+                assert any(a.level == pos.pending_level and a.dialogue == pos.dialogue
+                           for a in answers)
             if pos.pass_start is not None:
                 assert engine.machines[pos.dialogue].has_state(pos.pass_start)
         for answer in answers:
@@ -443,7 +449,7 @@ def test_any_text_at_a_note_or_question_gets_an_answer(texts: list[str]) -> None
     for _ in range(2):  # agree, then a role
         fuzzer.send(Event(user, choice=fuzzer.buttons(user)[0], update_id=next(fuzzer.ids)))
     for text in texts:
-        # Alternate between a question and its note step so text lands on both.
+        # Alternate an answer and a text, so text lands both as a note and on a question.
         fuzzer.send(Event(user, text="2", update_id=next(fuzzer.ids)))
         fuzzer.send(Event(user, text=text, update_id=next(fuzzer.ids)))
     # Whatever was kept must come back out as a JSON file (check_replies parses it).
@@ -491,9 +497,9 @@ def test_sqlite_store_behaves_like_the_memory_twin_under_fuzz(actions: list[Acti
 def test_valid_taps_alone_walk_into_the_next_cycle() -> None:
     # The interpreter itself must be able to get deep; otherwise the fuzzer only tests onboarding.
     fuzzer = Fuzzer(fuzz_engine())
-    # The first tap has no button yet (it says /cycle); then agree, a role, 12 x (a level, no
-    # note), and the summary's "next cycle".
-    fuzzer.run([Action(0, "tap")] * 28)
+    # The first tap has no button yet (it says /cycle); then agree, a role, 12 levels (one tap
+    # per step), and the summary's "next cycle".
+    fuzzer.run([Action(0, "tap")] * 16)
     record = fuzzer.store.load_user(USERS[0])
     pos = record.position("cycle") if record else None
     assert pos is not None and pos.cycle == 2

@@ -155,7 +155,7 @@ def onboard(fake: FakeBotAPI, user: int) -> None:
     tap(fake, user, "Yes, I agree")
     tap(fake, user, "Manager")
     tap(fake, user, "Developing")
-    newest_with(fake, user, "Skip")
+    newest_with(fake, user, "About this evidence")
 
 
 def sent_texts(fake: FakeBotAPI, *chats: int) -> list[str]:

@@ -27,7 +27,6 @@ def engine(content: Content, charts: MemoryCharts) -> Engine:
 def answer_cycle(chat: Chat, levels: list[int]) -> None:
     for level in levels:
         chat.send(str(level))
-        chat.send("/skip")
 
 
 def test_profile_with_no_answers_says_so_without_a_chart(engine: Engine,

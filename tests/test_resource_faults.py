@@ -75,11 +75,11 @@ class Person:
         return response
 
     def to_first_note(self) -> None:
-        """Onboarded, the first question answered: the bot waits for a note."""
+        """Onboarded, the first question answered: its prompt offers a note."""
         self.say("/start")
         self.say(tap="Yes, I agree")
         self.say(tap="Frontline staff")
-        assert "Type a short note" in self.say("2").replies[-1].text
+        assert "Type a note if you like" in self.say("2").replies[0].text
 
 
 def rows(store: SQLiteStore, sql: str) -> list[tuple[Any, ...]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,16 @@ def test_answers_are_appended_in_time_order(store: Store) -> None:
                                                          at=6),)))
     levels = [(a.question, a.level, a.note) for a in store.answers(ALICE)]
     assert levels == [("outcomes.insight", 2, None), ("outcomes.insight", 3, "hi")]
+
+
+def test_a_note_is_written_into_the_row_of_its_answer_only(store: Store) -> None:
+    first, again = answer(ALICE, "outcomes.insight", 2, at=10.0), answer(
+        ALICE, "outcomes.insight", 3, at=11.0)
+    store.commit(Commit(ALICE, 1, record(ALICE), (first, again,
+                                                 answer(BOB, "outcomes.insight", 3, at=11.0))))
+    store.commit(Commit(ALICE, 2, record(ALICE), notes=(replace(again, note="my words"),)))
+    assert [(a.level, a.note) for a in store.answers(ALICE)] == [(2, None), (3, "my words")]
+    assert [a.note for a in store.answers(BOB)] == [None]
 
 
 def test_answers_filter_by_dialogue(store: Store) -> None:

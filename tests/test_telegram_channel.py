@@ -160,7 +160,8 @@ def test_typed_answers_work_like_taps(bot_api: FakeBotAPI, tmp_path: Path,
         await bot.say(USER, "my note about <b>tags</b> & ampersands")
         await bot.say(USER, "3")
         answers = bot.rows("answers")
-        assert [(a["question"], a["level"]) for a in answers] == [("outcomes.insight", 2)]
+        assert [(a["question"], a["level"]) for a in answers] == [
+            ("outcomes.insight", 2), ("outcomes.relationships", 3)]
         assert answers[0]["note"] == "my note about <b>tags</b> & ampersands"
         assert "Note saved." in texts(bot.fake, USER)
 
@@ -174,9 +175,41 @@ def test_every_choice_is_an_inline_keyboard_with_short_ascii_data(
         question = bot.fake.last_message(USER)
         buttons = FakeBotAPI.buttons(question)
         assert [t for t, _ in buttons] == ["Not yet", "Developing", "Established", "Embedded",
-                                           "Skip"]
+                                           "Skip", "What do the levels mean?",
+                                           "Why this matters"]
         assert all(d and d.isascii() and len(d.encode()) <= 64 for _, d in buttons)
         assert question is not None and "step 1 of 12" in question["text"]
+
+    scenario(bot_api, tmp_path, content, story)
+
+
+def test_one_step_is_one_tap_and_four_bot_api_calls(bot_api: FakeBotAPI, tmp_path: Path,
+                                                    content: Content) -> None:
+    def counts(since: int) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for method, _, _ in bot_api.calls[since:]:
+            if method != "getUpdates":
+                found[method] = found.get(method, 0) + 1
+        return found
+
+    async def story(bot: Bot) -> None:
+        await bot.onboard(USER)
+        answered = len(bot.fake.callback_answers)
+        before = len(bot.fake.calls)
+        await bot.press(USER, "Developing")
+        assert await bot.fake.wait_for_async(
+            lambda: len(bot.fake.callback_answers) > answered, 10)
+        assert counts(before) == {"answerCallbackQuery": 1, "editMessageText": 1,
+                                  "sendMessage": 2}
+        prompt, question = texts(bot.fake, USER)[-2:]
+        assert "Type a note if you like" in prompt and "step 2 of 12" in question
+        # Context on demand: the answer and one message; the question is not edited or moved.
+        before = len(bot.fake.calls)
+        await bot.press(USER, "Why this matters")
+        assert await bot.fake.wait_for_async(
+            lambda: len(bot.fake.callback_answers) > answered + 1, 10)
+        assert counts(before) == {"answerCallbackQuery": 1, "sendMessage": 1}
+        assert "step 2 of 12" in texts(bot.fake, USER)[-2]
 
     scenario(bot_api, tmp_path, content, story)
 
@@ -221,7 +254,6 @@ def test_stale_button_has_moved_on_and_changes_nothing(bot_api: FakeBotAPI, tmp_
         old_question = bot.fake.last_message(USER)
         assert old_question is not None
         await bot.press(USER, "Developing")
-        await bot.press(USER, "Skip")
         before = state_of(bot, USER)
         old_data = FakeBotAPI.buttons(old_question)[2][1]
         assert old_data is not None
@@ -350,7 +382,7 @@ def test_mydata_sends_a_json_document(bot_api: FakeBotAPI, tmp_path: Path,
         await bot.say(USER, "/mydata")
         document = bot.fake.documents(USER)[-1]
         data = json.loads(document["content"])
-        assert data["answers"][0]["note"] == "a private note"
+        assert data["answers"][-1]["note"] == "a private note"
         assert document["filename"] == "my-data.json"
         assert "everything I store about you" in document["caption"]
 
@@ -486,7 +518,7 @@ def test_not_modified_and_query_too_old_are_harmless(
         bot.fake.fail_next("answerCallbackQuery", "400-query-too-old")
         with caplog.at_level(logging.INFO):
             await bot.press(USER, "Established")
-        assert "Type a short note" in texts(bot.fake, USER)[-1]
+        assert "Type a note if you like" in texts(bot.fake, USER)[-2]
         assert bot.rows("reply_outbox") == []
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -514,7 +546,7 @@ def test_an_error_in_handling_is_logged_the_user_told_and_the_bot_keeps_running(
         assert f"update {update_id}" in logged and f"telegram:{USER}" in logged
         assert bot.rows("inbox") == []
         await bot.say(USER, "2")
-        assert "Type a short note" in texts(bot.fake, USER)[-1]
+        assert "Type a note if you like" in texts(bot.fake, USER)[-2]
 
     scenario(bot_api, tmp_path, content, story)
 

@@ -51,7 +51,8 @@ def test_onboarding_and_an_answer_on_the_twins(bot_api: FakeBotAPI, content: Con
             await settle(bot_api.send_text(USER, "2"))
             said = [m["text"] or "" for m in bot_api.messages(USER)]
             assert any("step 1 of 12" in text for text in said)
-            assert "Type a short note if you like" in said[-1]  # every reply went out
+            assert "step 2 of 12" in said[-1]  # every reply went out
+            assert "Type a note if you like" in said[-2]
             record = store.load_user(UserKey("telegram", str(USER)))
             assert record is not None and record.persona == "frontline"
             assert channel.inbox.pending() == []

@@ -164,14 +164,12 @@ def test_placeholders_must_match_between_locales(project: Path) -> None:
 
 def test_identical_level_prompts(project: Path) -> None:
     text = (project / "content/steps/outcomes.yaml").read_text("utf-8")
-    old = ('        en: "Move from asking to designing together. This week, invite two or three '
-           'service users')
-    assert old in text
-    first = text.index('        en: "Choose one small part of your service')
-    line = text[first:text.index("\n", first)]
-    second = text.index(old)
-    line2 = text[second:text.index("\n", second)]
-    (project / "content/steps/outcomes.yaml").write_text(text.replace(line2, line), "utf-8")
+    design = text.index("  outcomes.design:")
+    # Under prompts, each level has title then text, each with en first: 4-space deeper lines.
+    lines = [line for line in text[design:].splitlines() if line.startswith("          en: ")]
+    level1_text, level2_text = lines[1], lines[3]
+    (project / "content/steps/outcomes.yaml").write_text(
+        text[:design] + text[design:].replace(level2_text, level1_text, 1), "utf-8")
     find(errors(project), "content/steps/outcomes.yaml", "outcomes.design.prompts.2.en",
          "identical to level 1")
 

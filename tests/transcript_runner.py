@@ -183,9 +183,11 @@ def replay_engine(engine: Engine, transcript: Transcript) -> None:
     assert not transcript.several(), f"{transcript.name}: several people; use replay_world"
     key = UserKey("test", transcript.user)
     choices: tuple[Choice, ...] = ()
+    earlier: tuple[Choice, ...] = ()
     for number, step in enumerate(transcript.steps, start=1):
         if step.tap is not None:
-            match = [c for c in choices if c.label == step.tap]
+            # Any button of the last answer counts (the prompt's too, not only the question's).
+            match = [c for c in (*choices, *earlier) if c.label == step.tap]
             assert match, (f"{transcript.name} step {number}: no button '{step.tap}' "
                            f"among {[c.label for c in choices]}")
             event = Event(key, choice=match[0].id, update_id=None, locale=transcript.locale)
@@ -193,6 +195,7 @@ def replay_engine(engine: Engine, transcript: Transcript) -> None:
             event = Event(key, text=step.send or "", locale=transcript.locale)
         response = engine.handle(event)
         choices = check(transcript, number, step, response.replies, choices)
+        earlier = tuple(c for r in response.replies for c in r.choices)
 
 
 def check(transcript: Transcript, number: int, step: Step, replies: Sequence[Reply],

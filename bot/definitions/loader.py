@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from bot.definitions.dialogue_parser import load_dialogues
 from bot.definitions.model import (
@@ -11,6 +11,8 @@ from bot.definitions.model import (
     Content,
     Level,
     LocalText,
+    Prompt,
+    PromptText,
     Question,
     Reference,
     Scale,
@@ -216,25 +218,31 @@ def _load_questions(reader: Reader, root: Path, sources: Sources) -> dict[str, Q
 
 def _parse_question(reader: Reader, entry: dict[str, Any], qid: str, section: str,
                     file: str, path: str) -> Question | None:
-    allowed = {"scale", "question", "prompts", "reflection", "references", "strand"}
+    allowed = {"scale", "question", "about", "levels", "prompts", "reflection", "references",
+               "strand"}
     reader.unknown_keys(entry, allowed, file, path)
     scale = reader.string(entry, "scale", file, path)
     question = reader.text(entry, "question", file, path)
     reflection = reader.text(entry, "reflection", file, path,
                              required=section == "sub_components")
+    about = reader.text(entry, "about", file, path, required=False)
     strand = reader.string(entry, "strand", file, path, required=section == "quick_questions")
     if strand is None:
         strand = qid.split(".", 1)[0]
-    prompts: list[tuple[int, LocalText]] = []
+    descriptors: list[tuple[int, LocalText]] = []
+    raw_levels = reader.mapping(entry.get("levels") or {}, file, f"{path}.levels")
+    for level, raw in (raw_levels or {}).items():
+        if _level_number(level, reader, file, f"{path}.levels.{level}"):
+            text = reader.text({"d": raw}, "d", file, f"{path}.levels.{level}")
+            if text:
+                descriptors.append((level, text))
+    prompts: list[Prompt] = []
     raw_prompts = reader.mapping(entry.get("prompts"), file, f"{path}.prompts")
     for level, raw in (raw_prompts or {}).items():
-        if not isinstance(level, int) or isinstance(level, bool):
-            reader.problem(file, f"{path}.prompts.{level}", "prompt keys must be level numbers",
-                           "use 1:, 2:, 3:, 4:")
-            continue
-        text = reader.text({"p": raw}, "p", file, f"{path}.prompts.{level}")
-        if text:
-            prompts.append((level, text))
+        if _level_number(level, reader, file, f"{path}.prompts.{level}"):
+            prompt = _parse_prompt(reader, raw, level, file, f"{path}.prompts.{level}")
+            if prompt:
+                prompts.append(prompt)
     refs_raw = entry.get("references")
     refs: list[str] = []
     ref_list = reader.sequence(refs_raw, file, f"{path}.references") if refs_raw is not None \
@@ -246,7 +254,44 @@ def _parse_question(reader: Reader, entry: dict[str, Any], qid: str, section: st
         refs.append(str(ref))
     if scale is None or question is None:
         return None
-    return Question(qid, strand, scale, question, tuple(sorted(prompts)), reflection, tuple(refs))
+    return Question(qid, strand, scale, question,
+                    tuple(sorted(prompts, key=lambda p: p.level)), reflection, tuple(refs),
+                    about=about, descriptors=tuple(sorted(descriptors)))
+
+
+def _level_number(level: Any, reader: Reader, file: str, path: str) -> TypeGuard[int]:
+    if isinstance(level, int) and not isinstance(level, bool):
+        return True
+    reader.problem(file, path, "keys here must be level numbers", "use 1:, 2:, 3:, 4:")
+    return False
+
+
+def _parse_prompt(reader: Reader, raw: Any, level: int, file: str, path: str) -> Prompt | None:
+    """`{title, text, personas: {frontline: {title, text}, ...}}` for one level."""
+    entry = reader.mapping(raw, file, path)
+    if entry is None:
+        return None
+    reader.unknown_keys(entry, {"title", "text", "personas"}, file, path)
+    default = _prompt_text(reader, entry, file, path)
+    personas: list[tuple[str, PromptText]] = []
+    raw_personas = reader.mapping(entry.get("personas") or {}, file, f"{path}.personas")
+    for persona, variant in (raw_personas or {}).items():
+        variant_path = f"{path}.personas.{persona}"
+        variant_entry = reader.mapping(variant, file, variant_path)
+        if variant_entry is None:
+            continue
+        reader.unknown_keys(variant_entry, {"title", "text"}, file, variant_path)
+        text = _prompt_text(reader, variant_entry, file, variant_path)
+        if text:
+            personas.append((str(persona), text))
+    return Prompt(level, default, tuple(personas)) if default else None
+
+
+def _prompt_text(reader: Reader, entry: dict[str, Any], file: str,
+                 path: str) -> PromptText | None:
+    title = reader.text(entry, "title", file, path)
+    text = reader.text(entry, "text", file, path)
+    return PromptText(title, text) if title and text else None
 
 
 def _load_references(reader: Reader, root: Path, sources: Sources) -> dict[str, Reference]:
@@ -260,8 +305,8 @@ def _load_references(reader: Reader, root: Path, sources: Sources) -> dict[str, 
             if entry is None or ref_id is None:
                 continue
             path = f"references.{ref_id}"
-            reader.unknown_keys(entry, {"id", "authors", "year", "title", "venue", "url",
-                                        "status", "supports"}, file, path)
+            reader.unknown_keys(entry, {"id", "authors", "year", "title", "venue", "venue_note",
+                                        "url", "free_url", "status", "supports"}, file, path)
             if ref_id in refs:
                 reader.problem(file, path, f"duplicate reference id '{ref_id}'",
                                "keep one entry per reference")
@@ -278,10 +323,12 @@ def _load_references(reader: Reader, root: Path, sources: Sources) -> dict[str, 
                 reader.problem(file, f"{path}.status", f"unknown status '{status}'",
                                f"use one of: {', '.join(REFERENCE_STATUSES)}")
             url = reader.string(entry, "url", file, path, required=False)
+            free_url = reader.string(entry, "free_url", file, path, required=False)
             supports = reader.text(entry, "supports", file, path)
+            venue_note = reader.text(entry, "venue_note", file, path, required=False)
             if authors and title and venue and supports:
                 refs[ref_id] = Reference(ref_id, authors, year, title, venue, url, status,
-                                         supports)
+                                         supports, venue_note=venue_note, free_url=free_url)
         return refs
 
     return each_file(reader, root / "references.yaml", parse) or {}

@@ -83,6 +83,40 @@ class Scale:
         return next((lv for lv in self.levels if lv.level == number), None)
 
 
+PERSONAS = ("frontline", "manager", "coordinator")
+
+
+@dataclass(frozen=True)
+class PromptText:
+    """One action: a short title and the text saying how to do it this week."""
+
+    title: LocalText
+    text: LocalText
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The action for one level, with optional variants for personas whose authority differs."""
+
+    level: int
+    default: PromptText
+    personas: tuple[tuple[str, PromptText], ...] = ()
+
+    @property
+    def title(self) -> LocalText:
+        """The default action title."""
+        return self.default.title
+
+    @property
+    def text(self) -> LocalText:
+        """The default action text."""
+        return self.default.text
+
+    def variant(self, persona: str | None) -> PromptText:
+        """The persona's variant, falling back to the level's default."""
+        return next((v for p, v in self.personas if p == persona), self.default)
+
+
 @dataclass(frozen=True)
 class Question:
     """What the bot asks for one sub-component (or a quick-reflection strand) and how it replies."""
@@ -91,13 +125,20 @@ class Question:
     strand: str
     scale: str
     question: LocalText
-    prompts: tuple[tuple[int, LocalText], ...]
+    prompts: tuple[Prompt, ...]
     reflection: LocalText | None
     references: tuple[str, ...]
+    about: LocalText | None = None
+    descriptors: tuple[tuple[int, LocalText], ...] = ()
 
-    def prompt(self, level: int) -> LocalText | None:
-        """The tailored prompt for an answer at `level`."""
-        return next((text for lv, text in self.prompts if lv == level), None)
+    def prompt_for(self, level: int, persona: str | None = None) -> PromptText | None:
+        """The action for an answer at `level`, tailored to `persona` when a variant exists."""
+        found = next((p for p in self.prompts if p.level == level), None)
+        return found.variant(persona) if found else None
+
+    def descriptor(self, level: int) -> LocalText | None:
+        """What `level` looks like in practice for this sub-component."""
+        return next((text for lv, text in self.descriptors if lv == level), None)
 
 
 @dataclass(frozen=True)
@@ -112,10 +153,55 @@ class Reference:
     url: str | None
     status: str
     supports: LocalText
+    venue_note: LocalText | None = None
+    free_url: str | None = None
 
     def citation(self) -> str:
-        """A short citation: authors (year). Title. Venue."""
+        """A full citation: authors (year). Title. Venue."""
         return f"{self.authors} ({self.year}). {self.title}. {self.venue}."
+
+    def short(self, locale: str = DEFAULT_LOCALE) -> str:
+        """A short citation such as "Arnstein (1969)" or "Ansell and Gash (2008)"."""
+        return f"{short_authors(self.authors, locale)} ({self.year})"
+
+    def note(self, locale: str) -> str:
+        """The venue as users of `locale` read it (a localised note where one is written)."""
+        return self.venue_note.get(locale) if self.venue_note else self.venue
+
+
+_AND = {"en": "and", "fr": "et", "es": "y"}
+_ET_AL = "et al."
+
+
+def short_authors(authors: str, locale: str = DEFAULT_LOCALE) -> str:
+    """Surnames for a short citation: one, two joined by a localised "and", or "et al."."""
+    names = _surnames(authors)
+    if not names:
+        return authors
+    if len(names) == 1:
+        return names[0]
+    if len(names) == 2:
+        return f"{names[0]} {_AND.get(locale, _AND[DEFAULT_LOCALE])} {names[1]}"
+    return f"{names[0]} {_ET_AL}"
+
+
+def _surnames(authors: str) -> list[str]:
+    """Surnames from "Ansell, C. and Gash, A." or "Bason, C."; corporate authors kept whole."""
+    text = authors.replace(" & ", " and ").replace(", and ", " and ")
+    if "," not in text:
+        # A corporate author such as "OECD" or "Design Council".
+        return [part.strip() for part in text.split(" and ") if part.strip()]
+    names: list[str] = []
+    for person in text.split(" and "):
+        for chunk in person.split(".,"):
+            surname = chunk.split(",")[0].strip()
+            if surname and not _is_initials(surname):
+                names.append(surname)
+    return names
+
+
+def _is_initials(word: str) -> bool:
+    return all(len(part.strip(".")) <= 1 for part in word.split())
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,23 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bot.definitions.loader import load
-from bot.definitions.model import DEFAULT_LOCALE, Content, Dialogue, LocalText, Question
+from bot.definitions.model import (
+    DEFAULT_LOCALE,
+    PERSONAS,
+    Content,
+    Dialogue,
+    LocalText,
+    Question,
+)
 from bot.definitions.problems import Problem
 from bot.definitions.reader import Sources
 
 # Phone-first limits (DESIGN.md §2): one idea per message, short enough to read between visits.
 MAX_QUESTION = 200
-MAX_PROMPT = 600
+MAX_PROMPT = 300
+MAX_ACTION_TITLE = 60
+MAX_DESCRIPTOR = 160
+MAX_ABOUT = 400
 MAX_REFLECTION = 200
 MAX_DESCRIPTION = 160
 MAX_LABEL = 24
@@ -80,7 +90,8 @@ def _check_questions(content: Content, sources: Sources) -> Iterator[Problem]:
                           f"use one of: {', '.join(content.scales) or '(none defined)'}")
         else:
             levels = {lv.level for lv in scale.levels}
-            given = {lv for lv, _ in question.prompts}
+            given = {p.level for p in question.prompts}
+            yield from _check_descriptors(question, levels, file, path, is_quick)
             for missing in sorted(levels - given):
                 yield Problem(file, f"{path}.prompts.{missing}",
                               f"missing the prompt for level {missing}",
@@ -90,12 +101,38 @@ def _check_questions(content: Content, sources: Sources) -> Iterator[Problem]:
                               f"level {extra} is not on the scale '{scale.id}'",
                               f"use levels {', '.join(map(str, sorted(levels)))}")
         yield from _check_prompts_differ(question, file, path)
+        yield from _check_personas(question, file, path)
         yield from _check_question_references(content, question, file, path)
+
+
+def _check_descriptors(question: Question, levels: set[int], file: str, path: str,
+                       is_quick: bool) -> Iterator[Problem]:
+    given = {lv for lv, _ in question.descriptors}
+    if not given and is_quick:
+        return  # a quick question borrows its strand's meaning; descriptors are optional there
+    for missing in sorted(levels - given):
+        yield Problem(file, f"{path}.levels.{missing}",
+                      f"missing the descriptor for level {missing}",
+                      "say in one line what this level looks like in practice, so two people "
+                      "in the same situation choose the same level")
+    for extra in sorted(given - levels):
+        yield Problem(file, f"{path}.levels.{extra}", f"level {extra} is not on the scale",
+                      f"use levels {', '.join(map(str, sorted(levels)))}")
+
+
+def _check_personas(question: Question, file: str, path: str) -> Iterator[Problem]:
+    for prompt in question.prompts:
+        for persona, _ in prompt.personas:
+            if persona not in PERSONAS:
+                yield Problem(file, f"{path}.prompts.{prompt.level}.personas.{persona}",
+                              f"unknown persona '{persona}'",
+                              f"use one of: {', '.join(PERSONAS)}")
 
 
 def _check_prompts_differ(question: Question, file: str, path: str) -> Iterator[Problem]:
     seen: dict[tuple[str, str], int] = {}
-    for level, text in question.prompts:
+    for prompt in question.prompts:
+        level, text = prompt.level, prompt.text
         for locale, value in text.values:
             key = (locale, " ".join(value.split()).casefold())
             if key in seen:
@@ -158,10 +195,16 @@ def _check_references(content: Content, sources: Sources) -> Iterator[Problem]:
             yield Problem(file, path, f"reference '{ref.id}' is used by no question",
                           "cite it from a question, or leave it as library background",
                           warning=True)
-        if ref.url is not None and not ref.url.startswith(("https://", "http://")):
+        for key, link in (("url", ref.url), ("free_url", ref.free_url)):
+            if link is not None and not link.startswith(("https://", "http://")):
+                file, path = sources.get("reference", ref.id)
+                yield Problem(file, f"{path}.{key}", f"'{link}' is not a link",
+                              "give a full https:// URL or DOI link, or null")
+        if ref.id in used and ref.url is None and ref.free_url is None:
             file, path = sources.get("reference", ref.id)
-            yield Problem(file, f"{path}.url", f"'{ref.url}' is not a link",
-                          "give a full https:// URL or DOI link, or null")
+            yield Problem(file, path, f"reference '{ref.id}' is cited but has no link",
+                          "add a url or free_url from shared/vetted-references.yaml if one "
+                          "exists; users cannot look it up otherwise", warning=True)
 
 
 def _check_messages(content: Content, sources: Sources,
@@ -263,8 +306,17 @@ def _all_texts(content: Content, sources: Sources) -> Iterator[tuple[str, str, L
     for question in content.questions.values():
         file, path = sources.get("question", question.id)
         yield file, f"{path}.question", question.question, MAX_QUESTION
-        for number, text in question.prompts:
-            yield file, f"{path}.prompts.{number}", text, MAX_PROMPT
+        if question.about:
+            yield file, f"{path}.about", question.about, MAX_ABOUT
+        for number, descriptor in question.descriptors:
+            yield file, f"{path}.levels.{number}", descriptor, MAX_DESCRIPTOR
+        for prompt in question.prompts:
+            where = f"{path}.prompts.{prompt.level}"
+            variants = [(where, prompt.default)] + [
+                (f"{where}.personas.{persona}", variant) for persona, variant in prompt.personas]
+            for place, variant in variants:
+                yield file, f"{place}.title", variant.title, MAX_ACTION_TITLE
+                yield file, f"{place}.text", variant.text, MAX_PROMPT
         if question.reflection:
             yield file, f"{path}.reflection", question.reflection, MAX_REFLECTION
     for ref in content.references.values():

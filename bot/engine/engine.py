@@ -85,6 +85,7 @@ class Engine:
             update_id=event.update_id,
             record=None if turn.forget else turn.record,
             answers=() if turn.forget else tuple(turn.answers),
+            notes=() if turn.forget else tuple(turn.notes),
             forget=turn.forget,
             ops=() if turn.forget else tuple(turn.ops),
             replies=response.replies,

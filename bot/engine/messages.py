@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.core.commands import menu_messages
 from bot.engine.features.broadcasts.feature import BROADCAST_MESSAGES, BroadcastsFeature
+from bot.engine.features.context.cards import CONTEXT_MESSAGES
 from bot.engine.features.personal import PERSONAL_COMMANDS
 from bot.engine.features.team_view.feature import TeamViewFeature
 from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
@@ -14,6 +15,9 @@ ALL_COMMANDS = (*PERSONAL_COMMANDS, *TeamsFeature.COMMANDS, *BroadcastsFeature.C
                 *TeamViewFeature.COMMANDS)
 
 REQUIRED_MESSAGES: tuple[str, ...] = (
+    "evidence.free_link",
+    "evidence.link",
+    "question.heading",
     "cancelled",
     "chart.cycle",
     "chart.latest",
@@ -45,9 +49,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "mydata.caption",
     "mydata.sent",
     "no",
-    "note.ask",
+    "note.offer",
     "note.saved",
-    "note.skip",
     "note.truncated",
     "onboarding.declined",
     "onboarding.done",
@@ -81,6 +84,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "summary.later",
     "summary.level",
     "summary.start_at",
+    "summary.start_weakest",
     "summary.strongest",
     "summary.takeaway",
     "summary.title",
@@ -92,7 +96,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "yes",
 )
 
-# The coordinator features' messages (content/messages/teams.yaml, broadcasts.yaml and
-# team_view.yaml), and every command's menu text.
-REQUIRED_MESSAGES += (TEAMS_MESSAGES + BROADCAST_MESSAGES + TEAM_VIEW_MESSAGES
+# Context on demand's messages (content/messages/context.yaml), the coordinator features'
+# (teams.yaml, broadcasts.yaml and team_view.yaml), and every command's menu text.
+REQUIRED_MESSAGES += (CONTEXT_MESSAGES + TEAMS_MESSAGES + BROADCAST_MESSAGES + TEAM_VIEW_MESSAGES
                       + menu_messages(ALL_COMMANDS))

@@ -47,6 +47,11 @@ _INSERT_ANSWER = (
     "INSERT INTO answers (user_key, dialogue, cycle, question, level, note, at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+# The note an answer's prompt offered, written into the row of that answer.
+_SET_NOTE = (
+    "UPDATE answers SET note = ? WHERE user_key = ? AND dialogue = ? AND cycle = ?"
+    " AND question = ? AND at = ?"
+)
 # Tables holding rows about a user, and the column naming them; /forget empties all of them.
 USER_TABLES: dict[str, str] = {"users": "key", "dialogue_states": "user_key",
                                "answers": "user_key"}
@@ -252,6 +257,8 @@ class SQLiteStore:
         conn.executemany(_INSERT_ANSWER, [
             (str(a.user), a.dialogue, a.cycle, a.question, a.level, a.note, a.at)
             for a in change.answers])
+        conn.executemany(_SET_NOTE, [
+            (a.note, str(a.user), a.dialogue, a.cycle, a.question, a.at) for a in change.notes])
         for op in change.ops:
             handler = self.op_handlers.get(type(op))
             if handler is None:

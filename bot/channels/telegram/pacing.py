@@ -11,8 +11,11 @@ request on one; here nothing is dropped and only broadcasts pause:
 - After a 429 Telegram says how long to wait; `pause_broadcasts` holds every broadcast copy for
   that long while replies keep their slots.
 - `ChatPacing` spaces the copies sent to one chat (1 s for a person, 3 s for a group at 20 a
-  minute). Replies are not held back per chat (a turn's few messages go out together, as
-  people expect), but they count: a broadcast copy waits its interval after a reply too.
+  minute). Replies count too: a broadcast copy waits its interval after a reply.
+- `ReplyBursts` lets a turn's few replies (the tapped question's edit, the prompt, the next
+  question) go out together, as people expect and Telegram tolerates, while a chat's
+  sustained reply rate stays at its interval: a bucket of `reply_burst` sends per chat that
+  refills at one per interval.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Limits:
     chat_rate: float = 1.0
     # Messages per minute to one group chat (Telegram: 20).
     group_per_minute: float = 20.0
+    # Replies (and edits) that may go to one chat back to back before its interval applies.
+    reply_burst: int = 3
 
     def chat_interval(self, chat: str) -> float:
         """The least time between two broadcast copies to `chat` (group ids are negative)."""
@@ -148,6 +153,35 @@ class ChatPacing:
                 self._locks[chat] = (lock, users - 1)
 
 
+class ReplyBursts:
+    """Per chat, a bucket of `reply_burst` reply sends that refills at one per chat interval."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        # chat -> (sends left, loop time they were counted at)
+        self._left: dict[str, tuple[float, float]] = {}
+
+    def _now_left(self, chat: str, now: float) -> float:
+        burst = float(self.limits.reply_burst)
+        left, at = self._left.get(chat, (burst, now))
+        return min(burst, left + (now - at) / self.limits.chat_interval(chat))
+
+    def wait_for(self, chat: str) -> float:
+        """Seconds until the next reply may go to `chat` (0 while the burst lasts)."""
+        now = asyncio.get_running_loop().time()
+        left = self._now_left(chat, now)
+        return 0.0 if left >= 1.0 else (1.0 - left) * self.limits.chat_interval(chat)
+
+    def take(self, chat: str) -> None:
+        """A reply is going to `chat` now."""
+        now = asyncio.get_running_loop().time()
+        self._left[chat] = (self._now_left(chat, now) - 1.0, now)
+        if len(self._left) > 20_000:
+            # A chat whose bucket is full again needs no entry.
+            self._left = {c: v for c, v in self._left.items()
+                          if self._now_left(c, now) < self.limits.reply_burst}
+
+
 class Pacing:
     """The shared pacer and per-chat spacing every sender of the process uses."""
 
@@ -155,9 +189,17 @@ class Pacing:
         self.limits = limits or Limits()
         self.pacer = Pacer(self.limits.rate)
         self.chats = ChatPacing(self.limits)
+        self.bursts = ReplyBursts(self.limits)
 
     async def reply(self, chat: str) -> None:
-        """A slot for a reply (or an edit) to a user: served before anything else."""
+        """A slot for a reply (or an edit) to a user: served before anything else.
+
+        One chat's replies are sent one at a time (its outbox is drained in order), so the
+        wait and the take below never interleave for a chat.
+        """
+        while (delay := self.bursts.wait_for(chat)) > 0:
+            await asyncio.sleep(delay)
+        self.bursts.take(chat)
         await self.pacer.slot(REPLY)
         self.chats.sent(chat)
 

@@ -1,5 +1,8 @@
 """Stepping through a dialogue: answering, notes, choices, moves, jumps and what a step shows.
 
+One tap per step: an answer is recorded at once, its prompt (offering a note) and the next
+question go out together, and a note typed before the next move is kept with that answer.
+
 The cycle, onboarding and the reflection are all dialogues of ask, choose, summary and end
 steps (dialogues/*.yaml); this is the one place that walks them. Summary steps are drawn and
 answered by the feature that owns their kind (the cycle's and the reflection's features).
@@ -12,10 +15,10 @@ from typing import Protocol
 
 from bot.definitions.model import Content, Dialogue, Question, Step, Strand
 from bot.engine.core.events import Choice
-from bot.engine.core.machines import Cursor, DialogueMachine, IllegalMove, is_note_state, step_of
+from bot.engine.core.machines import Cursor, DialogueMachine, IllegalMove, step_of
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Position, UserRecord
 from bot.engine.core.summaries import latest_levels, summarise
-from bot.engine.core.texts import prompt_with_evidence, titled_question
+from bot.engine.core.texts import titled_question
 from bot.engine.core.typed import normalise
 from bot.engine.ports.store import Store
 
@@ -31,6 +34,7 @@ class StepContext(Protocol):
     machines: dict[str, DialogueMachine]
     record: UserRecord | None
     answers: list[Answer]
+    notes: list[Answer]
     now: float
     forget: bool
     show_current: bool
@@ -50,7 +54,13 @@ class StepContext(Protocol):
 
     def choice(self, option: str, label: str) -> Choice: ...
 
+    def action(self, question: Question, level: int) -> str | None: ...
+
     def use_start_payload(self, payload: str) -> bool: ...
+
+    def question_buttons(self, question: Question) -> tuple[Choice, ...]: ...
+
+    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]: ...
 
 
 class DialogueSteps:
@@ -74,17 +84,22 @@ class DialogueSteps:
         self.turn.record = replace(user.with_position(position), active=position.dialogue)
 
     def step_at(self, pos: Position) -> Step | None:
-        """The step a position is on (a note state counts as its question's step)."""
+        """The step a position is on."""
         return self.machine(pos.dialogue).dialogue.step(step_of(pos.state))
 
     def kind_at(self, pos: Position) -> str:
         step = self.step_at(pos)
         return step.kind if step else ""
 
-    def at_note(self) -> bool:
-        """True when the user is being asked for an optional note."""
+    def note_open(self) -> bool:
+        """True when a typed message would be the note for the answer just given.
+
+        `pending_level` marks it: set by an answer whose step offers a note, cleared by any
+        other move, so a note can only ever join the answer whose prompt offered it.
+        """
         pos = self.position() if self.turn.record else None
-        return pos is not None and is_note_state(pos.state) and self.turn.user.awaiting is None
+        return (pos is not None and pos.pending_level is not None
+                and self.turn.user.awaiting is None)
 
     def cycle_has_answers(self, pos: Position) -> bool:
         """True when anything (even a skip-with-note) was recorded in this pass."""
@@ -126,31 +141,24 @@ class DialogueSteps:
         return new
 
     def back(self, pos: Position) -> None:
-        """One question back; from a note, back to its question."""
-        if is_note_state(pos.state):
-            self.set_position(replace(pos, state=step_of(pos.state), pending_level=None))
-        elif self.kind_at(pos) == "ask":
+        """One question back."""
+        if self.kind_at(pos) == "ask":
             try:
                 state = self.machine(pos.dialogue).fire(Cursor(pos.state, pos.pass_start),
                                                         "back")
             except IllegalMove:
                 self.turn.say(self.turn.t("hint.at_first_step"))
             else:
-                self.set_position(replace(pos, state=state))
+                self.set_position(replace(pos, state=state, pending_level=None))
 
     def skip(self, pos: Position) -> None:
-        if is_note_state(pos.state):
-            self.finish_note(pos, None)
-        elif self.kind_at(pos) == "ask":
+        if self.kind_at(pos) == "ask":
             self.move(pos, "skip")
         else:
             self.turn.say(self.turn.t("hint.nothing_to_skip"))
 
     def act(self, pos: Position, option: str) -> str | None:
         """Carry out an option on the current step; returns the summary kind if it is one."""
-        if is_note_state(pos.state):
-            self.finish_note(pos, None)
-            return None
         step = self.machine(pos.dialogue).dialogue.step(pos.state)
         if step is None:
             return None
@@ -166,43 +174,58 @@ class DialogueSteps:
         return None
 
     def answer(self, pos: Position, step: Step, level: int) -> None:
+        """Record the answer, say its prompt (offering a note) and move to the next step."""
         turn = self.turn
         question = turn.content.questions[step.ask or ""]
-        prompt = question.prompt(level)
+        offers_note = step.note and question.reflection is not None
+        prompt = turn.action(question, level)
         if prompt is not None:
-            turn.say(prompt_with_evidence(turn.content, question, prompt.get(turn.locale),
-                                          turn.locale))
-        if step.note:
-            new = self.move(pos, "answer")
+            if offers_note and question.reflection is not None:
+                prompt += "\n\n" + turn.t("note.offer",
+                                            reflection=question.reflection.get(turn.locale))
+            turn.say(prompt, turn.prompt_buttons(question, level))
+        self.record_answer(pos, question.id, level, None)
+        new = self.move(pos, "answer")
+        if offers_note:
             self.set_position(replace(new, pending_level=level))
-        else:
-            self.record_answer(pos, question.id, level, None)
-            self.move(pos, "answer")
 
-    def finish_note(self, pos: Position, note: str | None) -> None:
-        step = self.step_at(pos)
-        assert step is not None and step.ask
-        if note is not None and len(note) > MAX_NOTE_CHARS:
+    def last_answer(self, pos: Position) -> Answer | None:
+        """The answer a note would join: the last of this pass, at the level it marks."""
+        turn = self.turn
+        history = [a for a in turn.store.answers(turn.user.key, pos.dialogue)
+                   if a.cycle == pos.cycle]
+        last = history[-1] if history else None
+        return last if last is not None and last.level == pos.pending_level else None
+
+    def last_prompt_choices(self) -> tuple[Choice, ...]:
+        """The buttons under the prompt just shown, while its note is still open."""
+        pos = self.position()
+        last = self.last_answer(pos) if pos is not None and self.note_open() else None
+        question = self.turn.content.questions.get(last.question) if last else None
+        if last is None or question is None or last.level is None:
+            return ()
+        return self.turn.prompt_buttons(question, last.level)
+
+    def add_note(self, pos: Position, note: str) -> None:
+        """Keep a typed note with the answer just given, in that answer's row."""
+        turn = self.turn
+        last = self.last_answer(pos)
+        self.set_position(replace(pos, pending_level=None))
+        if last is None:
+            turn.say(turn.t("hint.not_understood"))
+            return
+        if len(note) > MAX_NOTE_CHARS:
             note = note[:MAX_NOTE_CHARS]
-            self.turn.say(self.turn.t("note.truncated", limit=MAX_NOTE_CHARS))
-        elif note is not None:
-            self.turn.say(self.turn.t("note.saved"))
-        self.record_answer(pos, step.ask, pos.pending_level, note)
-        self.move(pos, "note")
+            turn.say(turn.t("note.truncated", limit=MAX_NOTE_CHARS))
+        else:
+            turn.say(turn.t("note.saved"))
+        turn.notes.append(replace(last, note=note))
 
     def record_answer(self, pos: Position, question: str, level: int | None,
                       note: str | None) -> None:
         turn = self.turn
         turn.answers.append(Answer(turn.user.key, pos.dialogue, pos.cycle, question, level,
                                    note, turn.now))
-
-    def flush_pending(self) -> None:
-        """Keep an answer whose note was never written when the user moves elsewhere."""
-        pos = self.turn.user.position(CYCLE)
-        if pos is not None and is_note_state(pos.state) and pos.pending_level is not None:
-            step = self.step_at(pos)
-            if step and step.ask:
-                self.record_answer(pos, step.ask, pos.pending_level, None)
 
     def choose(self, pos: Position, step: Step, option_id: str) -> None:
         turn = self.turn
@@ -257,7 +280,6 @@ class DialogueSteps:
         entry = dict(self.turn.content.dialogues[CYCLE].entry_points).get(strand.id)
         if entry is None:
             return
-        self.flush_pending()
         self.ensure_cycle()
         pos = self.turn.user.position(CYCLE)
         assert pos is not None
@@ -273,7 +295,6 @@ class DialogueSteps:
         self.turn.show_current = True
 
     def restart_cycle(self) -> None:
-        self.flush_pending()
         pos = self.turn.user.position(CYCLE)
         start = self.turn.content.dialogues[CYCLE].start
         cycle = 1
@@ -292,10 +313,6 @@ class DialogueSteps:
             return None
         if step.kind == "ask" and step.ask:
             question = turn.content.questions[step.ask]
-            if is_note_state(pos.state):
-                reflection = question.reflection.get(turn.locale) if question.reflection else ""
-                return (turn.t("note.ask", reflection=reflection),
-                        (turn.choice("skip", turn.t("note.skip")),))
             return self.question_text(pos, dialogue, question), self.level_choices(question)
         if step.kind == "choose" and step.choose:
             text = "\n\n".join([*(turn.t(m) for m in step.say), turn.t(step.choose)])
@@ -309,7 +326,7 @@ class DialogueSteps:
         scale = turn.content.scales[question.scale]
         levels = tuple(turn.choice(str(lv.level), lv.label.get(turn.locale))
                        for lv in scale.levels)
-        return (*levels, turn.choice("skip", turn.t("skip")))
+        return (*levels, turn.choice("skip", turn.t("skip")), *turn.question_buttons(question))
 
     def progress_line(self, pos: Position) -> str:
         """'Cycle 2 · Delivery · 2 of 3 · step 8 of 12', or '' outside the questions."""

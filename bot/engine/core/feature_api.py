@@ -103,8 +103,16 @@ class TurnApi(Protocol):
         """A level's label on a question's scale, in the user's language."""
         ...
 
-    def prompt_text(self, question: Question, prompt: str) -> str:
-        """A tailored prompt with its evidence line."""
+    def action(self, question: Question, level: int) -> str | None:
+        """The action for `level`, tailored to the user's persona, with its evidence line."""
+        ...
+
+    def question_buttons(self, question: Question) -> tuple[Choice, ...]:
+        """The buttons features add under a question, after its answers."""
+        ...
+
+    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]:
+        """The buttons features add under the prompt for an answer."""
         ...
 
 
@@ -136,6 +144,15 @@ class Feature:
     def button(self, turn: TurnApi, data: str) -> bool:
         """Button data with this feature's prefix, outside any awaiting state; True if handled."""
         return False
+
+    def question_buttons(self, turn: TurnApi, question: Question) -> tuple[Choice, ...]:
+        """Buttons this feature adds under a question, after its answers."""
+        return ()
+
+    def prompt_buttons(self, turn: TurnApi, question: Question,
+                       level: int) -> tuple[Choice, ...]:
+        """Buttons this feature adds under the prompt for an answer at `level`."""
+        return ()
 
     def start_payload(self, turn: TurnApi, payload: str) -> bool:
         """A `/start <payload>` deep link after onboarding; True if this feature used it."""

@@ -13,6 +13,9 @@ from transitions import EventData, Machine, MachineError
 
 from bot.definitions.model import Dialogue, Step
 
+# Before notes rode on the prompt (one tap per step), an ask step had a second state where
+# its note was awaited. Such states may still be stored in users' records; the turn's repair
+# moves them on (turn.py, `nearest`).
 NOTE_SUFFIX = "#note"
 
 
@@ -28,19 +31,9 @@ class Cursor:
     pass_start: str | None = None
 
 
-def note_state(step_id: str) -> str:
-    """The state in which the note for an ask step is awaited."""
-    return step_id + NOTE_SUFFIX
-
-
 def step_of(state: str) -> str:
-    """The step id a state belongs to."""
+    """The step id a state belongs to (a stored note state belongs to its question's step)."""
     return state.removesuffix(NOTE_SUFFIX)
-
-
-def is_note_state(state: str) -> bool:
-    """True for the 'waiting for an optional note' state of an ask step."""
-    return state.endswith(NOTE_SUFFIX)
 
 
 def _completes_pass(next_step: str) -> Any:
@@ -76,12 +69,7 @@ class DialogueMachine:
         )
 
     def _states(self) -> list[str]:
-        states: list[str] = []
-        for step in self.dialogue.steps:
-            states.append(step.id)
-            if step.kind == "ask" and step.note:
-                states.append(note_state(step.id))
-        return states
+        return [step.id for step in self.dialogue.steps]
 
     def _onward(self, trigger: str, source: str, step: Step) -> list[dict[str, Any]]:
         """Moves from `source` to the step after `step`, or to the summary after a full pass."""
@@ -99,14 +87,7 @@ class DialogueMachine:
         moves: list[dict[str, Any]] = []
         for step in self.dialogue.steps:
             if step.kind == "ask":
-                if step.note:
-                    moves.append({"trigger": "answer", "source": step.id,
-                                  "dest": note_state(step.id)})
-                    moves += self._onward("note", note_state(step.id), step)
-                    moves.append({"trigger": "back", "source": note_state(step.id),
-                                  "dest": step.id})
-                else:
-                    moves += self._onward("answer", step.id, step)
+                moves += self._onward("answer", step.id, step)
                 moves += self._onward("skip", step.id, step)
                 moves.append({"trigger": f"goto:{step.id}", "source": "*", "dest": step.id})
             elif step.kind == "choose":

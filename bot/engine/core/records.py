@@ -74,6 +74,9 @@ class Commit:
     update_id: int | None
     record: UserRecord | None
     answers: tuple[Answer, ...] = ()
+    # Stored answers (matched by user, dialogue, cycle, question and time) that now carry the
+    # note their prompt offered: the one change an answer's row ever gets.
+    notes: tuple[Answer, ...] = ()
     forget: bool = False
     ops: tuple[Op, ...] = ()
     replies: tuple[Reply, ...] = field(default=(), compare=False)

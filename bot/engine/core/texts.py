@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.definitions.model import Content, Question
+from bot.definitions.model import Content, PromptText, Question, Reference
 
 
 def titled_question(content: Content, question: Question, locale: str) -> str:
@@ -11,19 +11,45 @@ def titled_question(content: Content, question: Question, locale: str) -> str:
     strand = content.strand(question.strand)
     title = (sub.title.get(locale) if sub else
              strand.title.get(locale) if strand else question.strand)
-    return f"{title}: {question.question.get(locale)}"
+    # The heading is a message: French puts a space before the colon.
+    return content.text("question.heading", locale, title=title,
+                        question=question.question.get(locale))
+
+
+def action_text(prompt: PromptText, locale: str) -> str:
+    """An action as the user reads it: its title, then what to do."""
+    return f"{prompt.title.get(locale)}\n{prompt.text.get(locale)}"
+
+
+def action_for(content: Content, question: Question, level: int, persona: str | None,
+               locale: str) -> str | None:
+    """The action for `level`, tailored to `persona`, with its evidence line."""
+    prompt = question.prompt_for(level, persona)
+    if prompt is None:
+        return None
+    return prompt_with_evidence(content, question, action_text(prompt, locale), locale)
 
 
 def prompt_with_evidence(content: Content, question: Question, prompt: str, locale: str) -> str:
-    """The prompt followed by its first evidence reference, as the user reads it."""
+    """The prompt followed by the short citation of its first evidence reference."""
     ref = content.references.get(question.references[0]) if question.references else None
     if ref is None:
         return prompt
-    citation = ref.citation() + (f" {ref.url}" if ref.url else "")
-    return f"{prompt}\n\n{content.text('evidence', locale, citation=citation)}"
+    return f"{prompt}\n\n{content.text('evidence', locale, citation=ref.short(locale))}"
 
 
-def preview(content: Content, question_id: str, locale: str) -> str:
+def evidence_card(content: Content, ref: Reference, locale: str) -> str:
+    """What *About this evidence* shows: the full reference, what it shows, a link to read."""
+    lines = [f"{ref.authors} ({ref.year}). {ref.title}. {ref.note(locale)}.",
+             ref.supports.get(locale)]
+    if ref.free_url:
+        lines.append(content.text("evidence.free_link", locale, url=ref.free_url))
+    elif ref.url:
+        lines.append(content.text("evidence.link", locale, url=ref.url))
+    return "\n\n".join(lines)
+
+
+def preview(content: Content, question_id: str, locale: str, persona: str | None = None) -> str:
     """Everything a user can see for one question: the question, the scale, every prompt."""
     question = content.questions.get(question_id)
     if question is None:
@@ -32,15 +58,20 @@ def preview(content: Content, question_id: str, locale: str) -> str:
     scale = content.scales[question.scale]
     lines = [titled_question(content, question, locale), ""]
     for level in scale.levels:
-        lines.append(f"  {level.level}) {level.label.get(locale)}")
+        descriptor = question.descriptor(level.level)
+        meaning = f": {descriptor.get(locale)}" if descriptor else ""
+        lines.append(f"  {level.level}) {level.label.get(locale)}{meaning}")
     for level in scale.levels:
-        prompt = question.prompt(level.level)
-        if prompt is None:
+        action = action_for(content, question, level.level, persona, locale)
+        if action is None:
             continue
-        lines += ["", f"--- {level.level} {level.label.get(locale)} ---",
-                  prompt_with_evidence(content, question, prompt.get(locale), locale)]
+        lines += ["", f"--- {level.level} {level.label.get(locale)} ---", action]
+    for ref_id in question.references[:1]:
+        ref = content.references.get(ref_id)
+        if ref is not None:
+            lines += ["", "--- About this evidence ---", evidence_card(content, ref, locale)]
     if question.reflection is not None:
-        lines += ["", "--- then the optional note ---",
-                  content.text("note.ask", locale,
+        lines += ["", "--- the note the prompt offers ---",
+                  content.text("note.offer", locale,
                                reflection=question.reflection.get(locale))]
     return "\n".join(lines) + "\n"

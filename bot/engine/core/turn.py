@@ -25,10 +25,11 @@ from bot.engine.core.events import (
     UserKey,
 )
 from bot.engine.core.feature_api import Feature
-from bot.engine.core.machines import DialogueMachine, is_note_state, step_of
+from bot.engine.core.machines import DialogueMachine
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
+from bot.engine.core.repair import repaired
 from bot.engine.core.roles import Roles
-from bot.engine.core.texts import prompt_with_evidence
+from bot.engine.core.texts import action_for
 from bot.engine.core.typed import normalise, typed_choice, typed_level
 from bot.engine.ports.charts import Chart, ChartRenderer
 from bot.engine.ports.store import Store
@@ -71,6 +72,7 @@ class Turn:
         self.record = record
         self.replies: list[Reply] = []
         self.answers: list[Answer] = []
+        self.notes: list[Answer] = []
         self.forget = False
         self.chosen: str | None = None
         self.stale = False
@@ -154,8 +156,17 @@ class Turn:
         found = scale.level(level) if scale else None
         return found.label.get(self.locale) if found else str(level)
 
-    def prompt_text(self, question: Question, prompt: str) -> str:
-        return prompt_with_evidence(self.content, question, prompt, self.locale)
+    def action(self, question: Question, level: int) -> str | None:
+        return action_for(self.content, question, level, self.user.persona, self.locale)
+
+    def question_buttons(self, question: Question) -> tuple[Choice, ...]:
+        """The buttons features add under a question, after its answers."""
+        return tuple(c for f in self.engine.features for c in f.question_buttons(self, question))
+
+    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]:
+        """The buttons features add under the prompt for an answer."""
+        return tuple(c for f in self.engine.features
+                     for c in f.prompt_buttons(self, question, level))
 
     # ------------------------------------------------------------------ entry
     def signature(self) -> tuple[object, ...]:
@@ -183,40 +194,10 @@ class Turn:
 
     def repair(self) -> None:
         """Move the user off steps a content reload removed, to the nearest valid one."""
-        moved = False
-        kept: list[Position] = []
-        for pos in self.user.positions:
-            machine = self.machines.get(pos.dialogue)
-            if machine is None:
-                moved = moved or pos.dialogue == self.user.active
-                continue
-            start_ok = pos.pass_start is None or machine.dialogue.step(pos.pass_start) is not None
-            if machine.has_state(pos.state) and start_ok:
-                kept.append(pos)
-                continue
-            kept.append(self.nearest(machine, pos))
-            moved = True
-        if not moved:
-            return
-        active = self.user.active if self.user.active in self.machines else None
-        self.record = replace(self.user, positions=tuple(kept), active=active, awaiting=None)
-        self.say(self.t("reload.moved"))
-
-    def nearest(self, machine: DialogueMachine, pos: Position) -> Position:
-        """The closest surviving step: the same step, its strand's entry, or the start."""
-        dialogue = machine.dialogue
-        step = dialogue.step(step_of(pos.state))
-        if step is not None and step.kind == "ask" and pos.pending_level is not None and step.ask:
-            # The note step is gone but the answer was given: keep it and move on.
-            self.steps.record_answer(pos, step.ask, pos.pending_level, None)
-            step = dialogue.step(step.next or "") or step
-        if step is None:
-            strand = step_of(pos.state).split(".")[0]
-            entry = dict(dialogue.entry_points).get(strand)
-            step = dialogue.step(entry or "") or dialogue.step(dialogue.start)
-        state = step.id if step is not None else dialogue.start
-        start = pos.pass_start if pos.pass_start and dialogue.step(pos.pass_start) else state
-        return replace(pos, state=state, pass_start=start, pending_level=None)
+        fixed = repaired(self.steps, self.machines, self.user)
+        if fixed is not None:
+            self.record = fixed
+            self.say(self.t("reload.moved"))
 
     def dispatch(self) -> None:
         event = self.event
@@ -227,7 +208,7 @@ class Turn:
             self.on_choice(event.choice)
         else:
             text = event.text.strip()
-            if len(text) > MAX_TEXT_CHARS and not self.steps.at_note():
+            if len(text) > MAX_TEXT_CHARS and not self.steps.note_open():
                 self.say(self.t("hint.too_long", limit=MAX_NOTE_CHARS))
                 self.show_current = True
             elif text.startswith("/"):
@@ -264,7 +245,8 @@ class Turn:
         )
         dialogue = self.content.dialogues[ONBOARDING]
         self.set_position(Position(ONBOARDING, dialogue.start))
-        helper = self.engine.commands.get(name) if name == "help" else None
+        # /help and /about answer a first message too, then onboarding begins.
+        helper = self.engine.commands.get(name) if name in ("help", "about") else None
         if helper is not None:
             helper[1].handler(helper[0], self, "")
         self.show_current = True
@@ -317,18 +299,32 @@ class Turn:
         if feature is not None and awaiting is not None and feature.text(self, awaiting, text):
             self.show_current = True
             return
-        if awaiting is None and pos is not None and is_note_state(pos.state):
-            # Typing the Skip button's word is the same as tapping it, not a note saying "skip".
-            skipped = normalise(text) == normalise(self.t("note.skip"))
-            self.steps.finish_note(pos, None if skipped else text)
+        option = self.typed_option(text)
+        pressed = self.typed_feature_button(text) if option is None else None
+        if pressed is not None:
+            self.on_choice(pressed)
+            return
+        if option is None and pos is not None and self.steps.note_open():
+            # Not an answer to the question now shown: the note its prompt offered.
+            self.steps.add_note(pos, text)
             self.show_current = True
             return
-        option = self.typed_option(text)
         if option is None:
             self.say(self.t("hint.not_understood"))
             self.show_current = True
             return
         self.act(option)
+
+    def typed_feature_button(self, text: str) -> str | None:
+        """The data of a feature's button (under the question, or under the prompt just
+        shown) whose label was typed: the terminal has no buttons to tap."""
+        shown = [*self.current_choices()]
+        if self.user.awaiting is None:
+            shown += self.steps.last_prompt_choices()
+        # By label only: a number typed is an answer, and these buttons are not numbered.
+        wanted = normalise(text)
+        return next((c.id for c in shown
+                     if not _CHOICE.match(c.id) and normalise(c.label) == wanted), None)
 
     def typed_option(self, text: str) -> str | None:
         pos = self.steps.position()
@@ -339,7 +335,8 @@ class Turn:
                 level = typed_level(text, self.content.scales[question.scale], self.locale)
                 if level is not None:
                     return str(level)
-        choice = typed_choice(text, self.current_choices())
+        bound = tuple(c for c in self.current_choices() if _CHOICE.match(c.id))
+        choice = typed_choice(text, bound)
         if choice is not None:
             return choice.id.split(":", 1)[1]
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from bot.engine.core.events import UserKey
@@ -57,6 +57,9 @@ class MemoryStore:
             if change.record is not None:
                 self._users[change.user] = change.record
             self._answers.extend(change.answers)
+            for noted in change.notes:
+                self._answers = [replace(a, note=noted.note) if same_answer(a, noted) else a
+                                 for a in self._answers]
             for op in change.ops:
                 handler = self.op_handlers.get(type(op))
                 if handler is None:
@@ -108,3 +111,9 @@ def _answer_dict(answer: Answer) -> dict[str, Any]:
     data = asdict(answer)
     data.pop("user")
     return data
+
+
+def same_answer(a: Answer, b: Answer) -> bool:
+    """True when both name the same stored answer (all but the note)."""
+    return (a.user, a.dialogue, a.cycle, a.question, a.level, a.at) == (
+        b.user, b.dialogue, b.cycle, b.question, b.level, b.at)

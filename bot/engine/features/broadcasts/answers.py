@@ -68,8 +68,7 @@ def button(directory: Directory, turn: TurnApi, data: str) -> bool:
         return True
     turn.ops.append(RecordAnswer(broadcast.id, str(turn.user.key), level.level, turn.now))
     turn.chosen = label
-    prompt = question.prompt(level.level)
-    text = turn.prompt_text(question, prompt.get(turn.locale)) if prompt else label
+    text = turn.action(question, level.level) or label
     turn.say(text, (Choice(f"bc:{broadcast.id}:n", turn.t("bc.write_reflection")),))
     return True
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.definitions.model import Question
 from bot.engine.core.commands import Command
 from bot.engine.core.dialogue_steps import CYCLE
 from bot.engine.core.events import Choice
 from bot.engine.core.feature_api import Feature, TurnApi
 from bot.engine.core.records import Position
+from bot.engine.features.cycle.buttons import prompt_buttons, question_buttons
 from bot.engine.features.cycle.summary_views import cycle_summary
 
 
@@ -110,6 +112,14 @@ class CycleFeature(Feature):
         elif option == "no":
             turn.say(turn.t("cancelled"))
 
+    # ------------------------------------------------------------------ buttons
+    def question_buttons(self, turn: TurnApi, question: Question) -> tuple[Choice, ...]:
+        return question_buttons(turn, question)
+
+    def prompt_buttons(self, turn: TurnApi, question: Question,
+                       level: int) -> tuple[Choice, ...]:
+        return prompt_buttons(turn, question, level)
+
     # ------------------------------------------------------------------ the summary
     def summary(self, turn: TurnApi, kind: str,
                 pos: Position) -> tuple[str, tuple[Choice, ...]] | None:
@@ -122,6 +132,7 @@ class CycleFeature(Feature):
             turn.say(turn.t("paused_summary"))
             turn.show_current = False
             return True
-        target = turn.steps.weakest_strand(pos) if option == "next" else option
+        # "next" is the paper's cycle, back to Outcomes; a strand id is the weakest-strand offer.
+        target = turn.content.strands[0].id if option == "next" else option
         turn.steps.goto_strand(pos, target or "", next_pass=True)
         return True

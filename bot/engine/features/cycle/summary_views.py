@@ -21,18 +21,19 @@ def cycle_summary(turn: TurnApi, pos: Position) -> tuple[str, tuple[Choice, ...]
     text = scores_block(turn, summary, turn.t("summary.title", cycle=pos.cycle), ".1f")
     if summary.focus_question and summary.focus_level:
         question = turn.content.questions[summary.focus_question]
-        prompt = question.prompt(summary.focus_level)
+        takeaway = turn.action(question, summary.focus_level)
         sub = turn.content.sub_component(question.id)
-        if prompt and sub:
-            takeaway = turn.prompt_text(question, prompt.get(turn.locale))
+        if takeaway and sub:
             text += "\n\n" + turn.t("summary.takeaway", title=sub.title.get(turn.locale),
                                     prompt=takeaway)
+    # The paper's cycle returns to Outcomes after Accountability; the weakest strand is the
+    # alternative for someone who would rather work on it first.
     weakest = summary.weakest.strand
     choices = [turn.choice("next", turn.t("summary.start_at",
-                                          strand=turn.strand_title(weakest)))]
+                                          strand=turn.strand_title(first)))]
     if weakest != first:
-        choices.append(turn.choice(first, turn.t("summary.start_at",
-                                                 strand=turn.strand_title(first))))
+        choices.append(turn.choice(weakest, turn.t("summary.start_weakest",
+                                                   strand=turn.strand_title(weakest))))
     choices.append(turn.choice("later", turn.t("summary.later")))
     return text, tuple(choices)
 

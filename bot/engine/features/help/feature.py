@@ -36,4 +36,4 @@ def help_text(turn: TurnApi) -> str:
     for command in turn.menu():
         usage = f" {turn.t(command.usage)}" if command.usage else ""
         lines.append(f"/{command.name}{usage} - {turn.t(command.menu or '')}")
-    return "\n".join(lines) + "\n\n" + turn.t("help.answering")
+    return "\n".join(lines) + "\n\n" + turn.t("help.answering") + " " + turn.t("help.levels")

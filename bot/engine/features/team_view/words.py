@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.definitions.model import Content
 from bot.engine.core.events import Attachment, Reply
 from bot.engine.core.local_time import utc_text
-from bot.engine.core.texts import prompt_with_evidence
+from bot.engine.core.texts import action_for
 from bot.engine.features.me.reports import axes
 from bot.engine.ports.charts import MAX_CAPTION_CHARS, Axis, Chart, ChartRenderer, TeamLegend
 from bot.engine.release.figures import DIFFERENCING, Figure, TeamRelease
@@ -154,20 +154,21 @@ def averages_text(content: Content, locale: str, subs: tuple[Figure, ...], rules
     return text
 
 
-def weakest_texts(content: Content, locale: str, figures: TeamRelease) -> tuple[str, ...]:
+def weakest_texts(content: Content, locale: str, figures: TeamRelease,
+                  persona: str | None = None) -> tuple[str, ...]:
     """One message per weakest sub-component: its team average and the prompt at that level."""
     found = []
     for figure, level in figures.weakest:
         question = content.questions[figure.id]
         sub = content.sub_component(figure.id)
-        prompt = question.prompt(level)
+        prompt = action_for(content, question, level, persona, locale)
         scale_level = content.scales[question.scale].level(level)
         if sub is None or prompt is None or figure.mean is None:
             continue
         found.append(content.text(
             "tv.weakest", locale, title=sub.title.get(locale), mean=_number(figure.mean),
             level=scale_level.label.get(locale) if scale_level else level,
-            prompt=prompt_with_evidence(content, question, prompt.get(locale), locale)))
+            prompt=prompt))
     return tuple(found)
 
 
