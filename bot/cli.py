@@ -32,6 +32,7 @@ from bot.definitions.checked import load_content
 from bot.definitions.model import PERSONAS, Content
 from bot.definitions.problems import ContentError
 from bot.definitions.validation import validate
+from bot.engine.core.events import Reply
 from bot.engine.engine import Engine
 from bot.engine.messages import REQUIRED_MESSAGES
 from bot.engine.ports.charts import ChartRenderer
@@ -156,10 +157,20 @@ def cmd_webhook(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     """Chat in the terminal."""
     from bot.channels.console import Console
+    from bot.engine.features.practice.followups import send_due
+    from bot.engine.features.reminders.nudges import send_nudges
 
-    engine = _engine(args)
+    engine, parts = _engine_and_parts(args)
+
+    def due(user: str) -> list[Reply]:
+        """This user's follow-ups and nudges due now (the terminal has no scheduler)."""
+        now = engine.clock()
+        sent = send_due(parts.practice, engine.store, engine.content, now, only=user)
+        sent += send_nudges(parts.reminders, engine.store, engine.content, now, only=user)
+        return [reply for _, reply in sent]
+
     console = Console(engine, args.user, sys.stdin.buffer, sys.stdout, Path(args.files),
-                      args.lang)
+                      args.lang, due=due)
     try:
         return console.run()
     except KeyboardInterrupt:

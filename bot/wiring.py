@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from bot.engine.coordination import coordination
 from bot.engine.core.feature_api import Feature
 from bot.engine.core.roles import ADMINS_ENV, DirectoryRoles, parse_admins
+from bot.engine.features.practice.feature import PracticeFeature
+from bot.engine.features.reminders.feature import RemindersFeature
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import SetSetting
 from bot.engine.release.rules import RULE_SETTINGS, rules_from
 from bot.storage.directory_store import SQLiteDirectory, install
+from bot.storage.practice_store import SQLitePractice, install_practice
+from bot.storage.reminder_store import SQLiteReminders, install_reminders
 from bot.storage.sqlite_store import SQLiteStore
 
 USERNAME_ENV = "CCBOT_BOT_USERNAME"
@@ -24,6 +28,8 @@ class Parts:
     features: list[Feature]
     roles: DirectoryRoles
     directory: SQLiteDirectory
+    practice: SQLitePractice
+    reminders: SQLiteReminders
 
 
 def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
@@ -46,5 +52,11 @@ def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
                        if directory.setting(name) != value])
     name = (bot_username or os.environ.get(USERNAME_ENV) or directory.setting("bot_username")
             or "ccbot")
-    features, roles = coordination(directory, admins, name)
-    return Parts(features, roles, directory)
+    practice, reminders = install_practice(store), install_reminders(store)
+    features, roles = coordination(directory, admins, name, practice=practice)
+    def zone_of(user: str) -> str | None:
+        found = reminders.reminder(user)
+        return found.zone if found else None
+
+    mine: list[Feature] = [PracticeFeature(practice, zone_of), RemindersFeature(reminders)]
+    return Parts([*mine, *features], roles, directory, practice, reminders)

@@ -11,12 +11,21 @@ from bot.definitions.model import Content
 from bot.engine.coordination import coordination
 from bot.engine.core.events import Event, Response, UserKey
 from bot.engine.engine import Engine
+from bot.engine.features.practice.feature import PracticeFeature
+from bot.engine.features.reminders.feature import RemindersFeature
 from bot.engine.memory.directory import install_memory
+from bot.engine.memory.practice import MemoryPractice
+from bot.engine.memory.practice import attach as attach_practice
+from bot.engine.memory.reminders import attach as attach_reminders
 from bot.engine.memory.store import MemoryStore
 from bot.engine.ports.broadcasts import BroadcastOutbox
 from bot.engine.ports.directory import Directory
+from bot.engine.ports.practice import PracticeBook
+from bot.engine.ports.reminders import ReminderBook
 from bot.engine.ports.store import Store
 from bot.storage.directory_store import install
+from bot.storage.practice_store import install_practice
+from bot.storage.reminder_store import install_reminders
 from bot.storage.sqlite_store import SQLiteStore
 
 ADMIN = UserKey("telegram", "1")
@@ -45,17 +54,23 @@ class World:
             memory = MemoryStore()
             self.directory: Directory = install_memory(memory)
             self.outbox: BroadcastOutbox = self.directory
+            self.practice: PracticeBook = attach_practice(memory, MemoryPractice())
+            self.reminders: ReminderBook = attach_reminders(memory)
             self.store = memory
         else:
             assert path is not None
             sqlite = SQLiteStore(path)
             self.directory = install(sqlite)
             self.outbox = self.directory
+            self.practice = install_practice(sqlite)
+            self.reminders = install_reminders(sqlite)
             self.store = sqlite
-        features, roles = coordination(self.directory, admins, bot_username="testbot")
+        features, roles = coordination(self.directory, admins, bot_username="testbot",
+                                       practice=self.practice)
         self.roles = roles
-        self.engine = Engine(content, self.store, clock=self.clock, features=features,
-                             roles=roles)
+        self.engine = Engine(content, self.store, clock=self.clock,
+                             features=[PracticeFeature(self.practice),
+                                       RemindersFeature(self.reminders), *features], roles=roles)
         self.ids: Iterator[int] = count(1)
 
     def chat(self, ident: str, channel: str = "telegram") -> Chat:

@@ -158,7 +158,7 @@ def test_recipients_answer_and_the_first_answer_counts(world: World) -> None:
     deliver_all(world)
     ann.press(f"bc:{broadcast.id}:2")
     assert ann.last.chosen == "Developing" and "You already listen" in ann.text()
-    assert ann.labels() == ["Write a reflection"]
+    assert ann.labels() == ["Write a reflection", "I'll try this"]
     ann.press(f"bc:{broadcast.id}:4")
     assert "your first answer counts" in ann.text() and "Developing" in ann.text()
     answer = world.directory.answer_of(broadcast.id, ann.user)

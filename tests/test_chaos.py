@@ -62,7 +62,7 @@ class Walker(PhoneUser):
     """
 
     def passes_over(self, message: dict[str, Any]) -> bool:
-        return BROADCAST in (message["text"] or "")
+        return BROADCAST in (message["text"] or "") or super().passes_over(message)
 
 
 def start(fake: FakeBotAPI, db: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -13,7 +13,12 @@ from bot.cli import build_parser, main
 from bot.definitions.checked import load_content
 from bot.engine.coordination import coordination
 from bot.engine.engine import Engine
+from bot.engine.features.practice.feature import PracticeFeature
+from bot.engine.features.reminders.feature import RemindersFeature
 from bot.engine.memory.directory import install_memory
+from bot.engine.memory.practice import MemoryPractice
+from bot.engine.memory.practice import attach as attach_practice
+from bot.engine.memory.reminders import attach as attach_reminders
 from bot.engine.memory.store import MemoryStore
 from bot.engine.messages import ALL_COMMANDS, REQUIRED_MESSAGES
 
@@ -26,7 +31,9 @@ def chat_commands() -> set[str]:
     content = load_content(PROJECT / "content", PROJECT / "dialogues", REQUIRED_MESSAGES)
     store = MemoryStore()
     features, roles = coordination(install_memory(store))
-    engine = Engine(content, store, features=features, roles=roles)
+    practice = PracticeFeature(attach_practice(store, MemoryPractice()))
+    reminders = RemindersFeature(attach_reminders(store))
+    engine = Engine(content, store, features=[practice, reminders, *features], roles=roles)
     assert {c.name for c in ALL_COMMANDS} == set(engine.commands)
     return set(engine.commands)
 

@@ -24,7 +24,12 @@ def busy_admin(content: Content, path: Path) -> World:
     queue_each_turn(world.store)
     admin = world.member(ADMIN.id)
     admin.send("2")
+    admin.tap("I'll try this")
+    admin.tap("In 3 days")
     admin.send("A note only I should read.")
+    admin.send("/pause")
+    admin.tap("Remind me in 3 days")
+    admin.send("Europe/Paris")
     admin.send("/reflect")
     admin.tap(admin.labels()[1])
     admin.send("/newteam riverside")
@@ -78,7 +83,7 @@ def test_every_row_naming_the_user_is_in_mydata(content: Content, tmp_path: Path
     data = json.loads(document.data)
     assert set(rows) >= {"users", "answers", "team_members", "teams", "cohorts", "invites",
                          "broadcasts", "schedules", "digests", "latest_levels", "inbox",
-                         "reply_outbox"}, "the scenario should reach every kind of row"
+                         "reply_outbox", "commitments", "reminders"}, "reach every table"
     missing = {table: [r for r in table_rows if r not in data.get(table, [])
                        and _plain(r) not in data.get(table, [])]
                for table, table_rows in rows.items()}

@@ -32,6 +32,8 @@ from test_telegram_channel import USER, Bot, scenario
 from test_telegram_process import PhoneUser, env_for, stop_bot
 
 import bot.storage.directory_store as directory_store
+import bot.storage.practice_store as practice_store
+import bot.storage.reminder_store as reminder_store
 import bot.storage.sqlite_store as sqlite_store
 import bot.storage.team_view_store as team_view_store
 from bot.definitions.model import Content
@@ -250,6 +252,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/directory_writes.py", "verb"): "'INSERT OR IGNORE' or 'INSERT OR REPLACE'",
     ("storage/team_view_store.py", "_DIGEST_COLUMNS"): "fixed column list",
     ("storage/release_store.py", "_ROUND_COLUMNS"): "fixed column list",
+    ("storage/practice_store.py", "_COLUMNS"): "fixed column list",
+    ("storage/practice_store.py", "marks"): "', '.join('?' * n): placeholders only",
+    ("storage/reminder_store.py", "_COLUMNS"): "fixed column list",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='NEW')"): "trigger text, constant",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='OLD')"): "trigger text, constant",
     ("channels/telegram/menus.py", "marks"): "', '.join('?' * n): placeholders only",
@@ -293,7 +298,7 @@ def test_the_allowed_column_lists_are_identifiers_only() -> None:
              directory_store._BROADCAST_COLUMNS, directory_store._SCHEDULE_COLUMNS,
              directory_store._DELIVERY_COLUMNS.replace("COALESCE(u.locale, 'en') AS locale",
                                                        "locale"),
-             team_view_store._DIGEST_COLUMNS]
+             team_view_store._DIGEST_COLUMNS, practice_store._COLUMNS, reminder_store._COLUMNS]
     for columns in lists:
         assert re.fullmatch(r"[a-z_.]+(, [a-z_.]+)*", columns), columns
     for table, naming in {**{t: (c,) for t, c in sqlite_store.USER_TABLES.items()},

@@ -340,7 +340,7 @@ def test_each_role_has_its_own_menu() -> None:
     manager = [c for c, _ in menu_for(frozenset({"manager"}))]
     coordinator = [c for c, _ in menu_for(frozenset({"coordinator", "manager"}))]
     admin = [c for c, _ in menu_for(frozenset({"admin"}))]
-    assert member == ["myteams", "leave"]
+    assert member == ["actions", "reminders", "myteams", "leave"]
     assert "broadcast" in manager and "newteam" not in manager
     assert "newteam" in coordinator and "makecoordinator" not in coordinator
     assert admin[-1] == "makecoordinator" and set(coordinator) < set(admin)
@@ -413,8 +413,8 @@ def test_engine_parts_wire_admins_from_the_environment(tmp_path: Path,
         monkeypatch.setenv("CCBOT_BOT_USERNAME", "riverbot")
         parts = engine_parts(store)
         assert parts.roles.roles(UserKey("telegram", "1001")) == {"admin"}
-        assert [f.prefix for f in parts.features] == ["tm", "bc", "tv"]
-        assert parts.features[0].bot_username == "riverbot"  # type: ignore[attr-defined]
+        assert [f.prefix for f in parts.features] == ["practice", "remind", "tm", "bc", "tv"]
+        assert parts.features[2].bot_username == "riverbot"  # type: ignore[attr-defined]
         monkeypatch.setenv("CCBOT_ADMINS", "not-a-number")
         with pytest.raises(AdminsError, match="CCBOT_ADMINS"):
             engine_parts(store)

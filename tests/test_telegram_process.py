@@ -84,8 +84,9 @@ class PhoneUser(threading.Thread):
             self.error = exc
 
     def passes_over(self, message: dict[str, Any]) -> bool:
-        """A message with buttons that is not the conversation's next question."""
-        return False
+        """A message with buttons that is not the conversation's next question: a tailored
+        prompt, whose only button is *I'll try this* (features/practice)."""
+        return all(str(data).startswith("practice:") for _, data in FakeBotAPI.buttons(message))
 
     def next_keyboard(self, after: int) -> dict[str, Any]:
         """The newest message with buttons, once it is newer than `after` and settled."""

@@ -25,6 +25,8 @@ from bot.engine.core.events import Choice, Event, Reply, UserKey
 from bot.engine.core.records import Answer, Commit
 from bot.engine.engine import Engine
 from bot.engine.features.broadcasts.views import render_broadcast
+from bot.engine.features.practice.followups import send_due
+from bot.engine.features.reminders.nudges import send_nudges
 from bot.engine.features.teams.actions import new_invite
 from bot.engine.ports.broadcasts import Delivery
 from bot.engine.ports.directory import commit_ops
@@ -49,6 +51,9 @@ class Step:
     as_user: str | None = None
     receive: bool = False
     remember: tuple[tuple[str, str], ...] = ()
+    # Days the clock moves on before this step; then what fell due (follow-ups, reminders) is
+    # sent, as the scheduler would, and the acting person sees theirs.
+    wait: float | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ class Transcript:
     def several(self) -> bool:
         """True if it needs a coordinator world (replay_world), not one user's engine."""
         return self.given is not None or any(s.as_user or s.receive or s.remember
-                                             for s in self.steps)
+                                             or s.wait is not None for s in self.steps)
 
     def key(self, name: str) -> UserKey:
         """A Telegram-like key for a named person (numeric ids, as Telegram's are)."""
@@ -126,7 +131,8 @@ def _given(data: dict[str, Any], folder: Path) -> Given:
 
 
 TOP_KEYS = {"name", "user", "locale", "given", "steps"}
-STEP_KEYS = {"send", "tap", "expect", "expect_not", "choices", "as", "receive", "remember"}
+STEP_KEYS = {"send", "tap", "expect", "expect_not", "choices", "as", "receive", "remember",
+             "wait"}
 GIVEN_KEYS = {"admins", "roles", "onboarded", "teams", "answers"}
 
 
@@ -155,6 +161,7 @@ def load(path: Path) -> Transcript:
             as_user=str(s["as"]) if "as" in s else None,
             receive=s.get("receive") == "broadcast",
             remember=tuple((str(k), str(v)) for k, v in (s.get("remember") or {}).items()),
+            wait=float(s["wait"]) if "wait" in s else None,
         )
         for s in data["steps"]
     )
@@ -280,7 +287,10 @@ def replay_world(world: World, transcript: Transcript) -> None:
             return re.sub(r"\{(\w+)\}", lambda m: remembered.get(m.group(1), m.group(0)), text)
 
         replies: Sequence[Reply]
-        if step.receive:
+        if step.wait is not None:
+            world.clock.now += step.wait * 86400
+            replies = [reply for user, reply in _due(world) if user == key]
+        elif step.receive:
             replies = _received(world, key, inbox)
             assert replies, f"{transcript.name} step {number}: no broadcast reached {name}"
         elif step.tap is not None:
@@ -295,13 +305,23 @@ def replay_world(world: World, transcript: Transcript) -> None:
             replies = world.engine.handle(Event(key, text=fill(step.send or ""),
                                                 update_id=next(world.ids),
                                                 locale=transcript.locale)).replies
-        buttons[name] = check(transcript, number, step, replies, offered)
+        # The newest message's buttons first; those on earlier messages of the answer can be
+        # tapped too, as on a phone (e.g. *I'll try this* under a prompt).
+        buttons[name] = (*check(transcript, number, step, replies, offered),
+                         *(c for r in replies for c in r.choices))
         said = "\n".join(r.text for r in replies)
         for variable, pattern in step.remember:
             found = re.search(pattern, said)
             assert found, (f"{transcript.name} step {number}: nothing matching {pattern!r} to "
                            f"remember as {variable} in:\n{said}")
             remembered[variable] = found.group(1)
+
+
+def _due(world: World) -> list[tuple[UserKey, Reply]]:
+    """What the scheduler sends now: due follow-ups, then due reminders."""
+    now = world.clock.now
+    return [*send_due(world.practice, world.store, world.content, now),
+            *send_nudges(world.reminders, world.store, world.content, now)]
 
 
 def _received(world: World, key: UserKey, inbox: dict[UserKey, list[Delivery]]) -> list[Reply]:

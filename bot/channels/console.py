@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -23,8 +24,11 @@ class Console:
 
     def __init__(self, engine: Engine, user: str, stdin: BinaryIO, stdout: TextIO,
                  files_dir: Path, locale: str | None = None,
-                 colour: bool | None = None) -> None:
+                 colour: bool | None = None,
+                 due: Callable[[str], list[Reply]] | None = None) -> None:
         self.engine = engine
+        # What is due for this user now (follow-ups, reminders), shown before each prompt.
+        self.due = due
         # A name typed in a non-UTF-8 terminal arrives with surrogates; keep it storable.
         self.key = UserKey("console", user.encode("utf-8", "replace").decode("utf-8"))
         self.stdin = stdin
@@ -42,6 +46,8 @@ class Console:
         """Chat until end of input; returns the exit status."""
         self.send(Event(self.key, text="/start", locale=self.locale))
         while True:
+            if self.due is not None:
+                self.show(Response(tuple(self.due(str(self.key)))))
             self.stdout.write(self.paint("> ", _CYAN))
             self.stdout.flush()
             raw = self.stdin.readline()

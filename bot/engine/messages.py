@@ -6,13 +6,15 @@ from bot.engine.core.commands import menu_messages
 from bot.engine.features.broadcasts.feature import BROADCAST_MESSAGES, BroadcastsFeature
 from bot.engine.features.context.cards import CONTEXT_MESSAGES
 from bot.engine.features.personal import PERSONAL_COMMANDS
+from bot.engine.features.practice.feature import PRACTICE_MESSAGES, PracticeFeature
+from bot.engine.features.reminders.feature import REMINDER_MESSAGES, RemindersFeature
 from bot.engine.features.team_view.feature import TeamViewFeature
 from bot.engine.features.team_view.words import TEAM_VIEW_MESSAGES
 from bot.engine.features.teams.feature import TEAMS_MESSAGES, TeamsFeature
 
 # Every command the engine can have, in declaration order; their menu texts are required.
-ALL_COMMANDS = (*PERSONAL_COMMANDS, *TeamsFeature.COMMANDS, *BroadcastsFeature.COMMANDS,
-                *TeamViewFeature.COMMANDS)
+ALL_COMMANDS = (*PERSONAL_COMMANDS, *PracticeFeature.COMMANDS, *RemindersFeature.COMMANDS,
+                *TeamsFeature.COMMANDS, *BroadcastsFeature.COMMANDS, *TeamViewFeature.COMMANDS)
 
 REQUIRED_MESSAGES: tuple[str, ...] = (
     "evidence.free_link",
@@ -97,6 +99,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
 )
 
 # Context on demand's messages (content/messages/context.yaml), the coordinator features'
-# (teams.yaml, broadcasts.yaml and team_view.yaml), and every command's menu text.
+# (teams.yaml, broadcasts.yaml and team_view.yaml), practice and reminders, and every
+# command's menu text.
 REQUIRED_MESSAGES += (CONTEXT_MESSAGES + TEAMS_MESSAGES + BROADCAST_MESSAGES + TEAM_VIEW_MESSAGES
-                      + menu_messages(ALL_COMMANDS))
+                      + PRACTICE_MESSAGES + REMINDER_MESSAGES + menu_messages(ALL_COMMANDS))

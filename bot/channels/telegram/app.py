@@ -123,7 +123,8 @@ async def serve(config: TelegramConfig, engine: Engine, store: SQLiteStore,
                 broadcasts.wake()  # only role holders can have just created a broadcast
 
         channel.turn_hooks.append(after_turn)
-        periodic = Periodic(channel, store, parts.directory, parts.roles, broadcasts, menus)
+        periodic = Periodic(channel, store, parts.directory, parts.roles, broadcasts, menus,
+                            practice=parts.practice, reminders=parts.reminders)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

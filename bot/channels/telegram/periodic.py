@@ -19,8 +19,12 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.menus import RoleMenus
 from bot.engine.core.roles import DirectoryRoles
 from bot.engine.features.broadcasts.schedules import run_due
+from bot.engine.features.practice.followups import send_due
+from bot.engine.features.reminders.nudges import send_nudges, send_quiet_offers
 from bot.engine.features.team_view.digests import due_digests
 from bot.storage.directory_store import SQLiteDirectory
+from bot.storage.practice_store import SQLitePractice
+from bot.storage.reminder_store import SQLiteReminders
 from bot.storage.sqlite_store import SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,8 @@ class Periodic:
     roles: DirectoryRoles
     broadcasts: BroadcastSender
     menus: RoleMenus | None = None
+    practice: SQLitePractice | None = None
+    reminders: SQLiteReminders | None = None
     clock: Callable[[], float] = time.time
 
     async def run(self, interval: float) -> None:
@@ -48,6 +54,7 @@ class Periodic:
         """Everything due now; one failing part does not stop the others."""
         await self.schedules()
         await self.digests()
+        await self.followups()
         if self.menus is not None:
             try:
                 await self.menus.sweep()
@@ -71,6 +78,26 @@ class Periodic:
         if created:
             self.broadcasts.wake()
         return created
+
+    async def followups(self) -> int:
+        """Follow-ups and reminders now due (docs/PRACTICE.md), through the reply outbox."""
+        if self.practice is None:
+            return 0
+        engine = self.channel.engine
+        try:
+            told = await asyncio.to_thread(send_due, self.practice, self.store, engine.content,
+                                           self.clock(), channels=("telegram",))
+            if self.reminders is not None:
+                told += await asyncio.to_thread(send_nudges, self.reminders, self.store,
+                                                engine.content, self.clock())
+                told += await asyncio.to_thread(send_quiet_offers, self.reminders, self.store,
+                                                engine.content, self.clock())
+        except Exception:
+            log.exception("could not send the due follow-ups and reminders")
+            return 0
+        for user, _ in told:
+            self.channel.queues.submit(user.id, None)  # a private chat's id is its user's
+        return len(told)
 
     async def digests(self) -> int:
         """Weekly digests, exactly as docs/BROADCASTS.md "Weekly digest" says."""

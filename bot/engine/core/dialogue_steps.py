@@ -60,7 +60,8 @@ class StepContext(Protocol):
 
     def question_buttons(self, question: Question) -> tuple[Choice, ...]: ...
 
-    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]: ...
+    def prompt_buttons(self, question: Question, level: int,
+                       broadcast: int | None = None) -> tuple[Choice, ...]: ...
 
 
 class DialogueSteps:

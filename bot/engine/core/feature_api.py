@@ -111,8 +111,18 @@ class TurnApi(Protocol):
         """The buttons features add under a question, after its answers."""
         ...
 
-    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]:
-        """The buttons features add under the prompt for an answer."""
+    def prompt_buttons(self, question: Question, level: int,
+                       broadcast: int | None = None) -> tuple[Choice, ...]:
+        """The buttons every feature puts under a tailored prompt (e.g. *I'll try this*); with
+        `broadcast`, the prompt came as the answer to that broadcast."""
+        ...
+
+    def actions_tried(self) -> dict[str, int]:
+        """How many things the user tried per strand (for /progress), from the features."""
+        ...
+
+    def paused(self) -> None:
+        """The user paused (/pause): every feature may add to the reply (e.g. reminders)."""
         ...
 
 
@@ -149,10 +159,17 @@ class Feature:
         """Buttons this feature adds under a question, after its answers."""
         return ()
 
-    def prompt_buttons(self, turn: TurnApi, question: Question,
-                       level: int) -> tuple[Choice, ...]:
-        """Buttons this feature adds under the prompt for an answer at `level`."""
+    def prompt_buttons(self, turn: TurnApi, question: Question, level: int,
+                       broadcast: int | None = None) -> tuple[Choice, ...]:
+        """Buttons this feature adds under the tailored prompt for `question` at `level`."""
         return ()
+
+    def actions_tried(self, turn: TurnApi) -> dict[str, int]:
+        """The user's actions tried per strand, if this feature keeps them."""
+        return {}
+
+    def after_pause(self, turn: TurnApi) -> None:
+        """The user paused with /pause; say anything this feature offers then."""
 
     def start_payload(self, turn: TurnApi, payload: str) -> bool:
         """A `/start <payload>` deep link after onboarding; True if this feature used it."""

@@ -1,8 +1,7 @@
 """One event's worth of conversation: read the user's place, act, and say what comes next.
 
-The Turn dispatches: commands to the feature that declared them, buttons and typed answers to
-the awaiting feature or to dialogue stepping (dialogue_steps.py), and renders what to show.
-"""
+The Turn dispatches commands to their feature, buttons and typed answers to the awaiting feature
+or to dialogue stepping (dialogue_steps.py), and renders what to show."""
 
 from __future__ import annotations
 
@@ -15,16 +14,9 @@ from typing import Protocol
 from bot.definitions.model import Content, Question
 from bot.engine.core.commands import Command, least_rank, menu_for
 from bot.engine.core.dialogue_steps import ONBOARDING, DialogueSteps
-from bot.engine.core.events import (
-    PRIVATE_CHAT,
-    Attachment,
-    Choice,
-    Event,
-    Reply,
-    Response,
-    UserKey,
-)
+from bot.engine.core.events import PRIVATE_CHAT, Attachment, Choice, Event, Reply, Response, UserKey
 from bot.engine.core.feature_api import Feature
+from bot.engine.core.feature_hooks import FeatureHooks
 from bot.engine.core.machines import DialogueMachine
 from bot.engine.core.records import MAX_NOTE_CHARS, Answer, Op, Position, UserRecord
 from bot.engine.core.repair import repaired
@@ -59,7 +51,7 @@ class Host(Protocol):
     def feature_for(self, value: str) -> Feature | None: ...
 
 
-class Turn:
+class Turn(FeatureHooks):
     """The work for one event: a mutable scratchpad that ends as a Response and a Commit."""
 
     def __init__(self, engine: Host, event: Event, record: UserRecord | None, now: float):
@@ -159,14 +151,8 @@ class Turn:
     def action(self, question: Question, level: int) -> str | None:
         return action_for(self.content, question, level, self.user.persona, self.locale)
 
-    def question_buttons(self, question: Question) -> tuple[Choice, ...]:
-        """The buttons features add under a question, after its answers."""
-        return tuple(c for f in self.engine.features for c in f.question_buttons(self, question))
-
-    def prompt_buttons(self, question: Question, level: int) -> tuple[Choice, ...]:
-        """The buttons features add under the prompt for an answer."""
-        return tuple(c for f in self.engine.features
-                     for c in f.prompt_buttons(self, question, level))
+    def hooked_features(self) -> tuple[Feature, ...]:
+        return self.engine.features
 
     # ------------------------------------------------------------------ entry
     def signature(self) -> tuple[object, ...]:
@@ -217,8 +203,7 @@ class Turn:
                 self.on_text(text)
 
     def in_group(self) -> None:
-        """In a group, only commands meant for groups are answered (and nothing is stored);
-        anything else gets one line and a button to the private chat."""
+        """In a group only group commands are answered (nothing stored); else a private link."""
         match = _COMMAND.match(self.event.text.strip()) if self.event.choice is None else None
         found = self.engine.commands.get(match.group(1).lower()) if match else None
         if match is not None and found is not None and found[1].in_groups:

@@ -24,6 +24,8 @@ class MemoryStore:
         self.op_handlers: dict[type[Op], OpHandler] = {}
         # Features delete their own rows about a user when the user is forgotten.
         self.forget_handlers: list[ForgetHandler] = []
+        # Features add their rows about a user to /mydata: table name -> rows of the user.
+        self.exporters: dict[str, Callable[[UserKey], list[dict[str, Any]]]] = {}
         self._users: dict[UserKey, UserRecord] = {}
         self._answers: list[Answer] = []
         self._seen: set[tuple[str, int]] = set()
@@ -86,11 +88,14 @@ class MemoryStore:
     def export_user(self, key: UserKey) -> dict[str, Any]:
         with self._lock:
             record = self._users.get(key)
-            return {
+            data = {
                 "users": [_record_dict(record)] if record else [],
                 "dialogue_states": [asdict(p) for p in record.positions] if record else [],
                 "answers": [_answer_dict(a) for a in self._answers if a.user == key],
             }
+        for table, rows in self.exporters.items():
+            data[table] = rows(key)
+        return data
 
     def queues_replies(self) -> bool:
         # Without a turn queue, a turn's replies are handed back to the caller.

@@ -69,7 +69,8 @@ def button(directory: Directory, turn: TurnApi, data: str) -> bool:
     turn.ops.append(RecordAnswer(broadcast.id, str(turn.user.key), level.level, turn.now))
     turn.chosen = label
     text = turn.action(question, level.level) or label
-    turn.say(text, (Choice(f"bc:{broadcast.id}:n", turn.t("bc.write_reflection")),))
+    turn.say(text, (Choice(f"bc:{broadcast.id}:n", turn.t("bc.write_reflection")),
+                    *turn.prompt_buttons(question, level.level, broadcast.id)))
     return True
 
 

@@ -34,6 +34,7 @@ from bot.engine.features.broadcasts.views import (
 from bot.engine.ports.broadcasts import Broadcast
 from bot.engine.ports.directory import EVERYONE, Directory, Rejected, audience_of
 from bot.engine.ports.directory_ops import CancelSchedule, CreateSchedule
+from bot.engine.ports.practice import PracticeBook
 from bot.engine.ports.schedules import NewSchedule, Schedule
 
 RECENT_REPORTS = 8
@@ -68,11 +69,12 @@ class BroadcastsFeature(Feature):
 
     prefix = "bc"
 
-    def __init__(self, directory: Directory, channels: tuple[str, ...] = ("telegram",)) -> None:
+    def __init__(self, directory: Directory, channels: tuple[str, ...] = ("telegram",),
+                 practice: PracticeBook | None = None) -> None:
         self.directory = directory
         # Broadcasts reach users of these channels only (the console cannot receive them).
         self.channels = channels
-
+        self.practice = practice  # for /report's outcomes of *I'll try this* commitments
 
     # ------------------------------------------------------------------ permissions
     def audiences(self, turn: TurnApi) -> list[tuple[str, str]]:
@@ -150,7 +152,7 @@ class BroadcastsFeature(Feature):
                 self.directory, turn.holds, turn.user.key, broadcast.audience):
             turn.refuse(f"/report {broadcast.id}")
             return
-        say_report(self.directory, turn, broadcast)
+        say_report(self.directory, turn, broadcast, self.practice)
 
     def cmd_schedules(self, turn: TurnApi, arg: str) -> None:
         if not self.my_schedules(turn):

@@ -68,6 +68,7 @@ class CycleFeature(Feature):
         pos = turn.user.position(CYCLE)
         where = turn.steps.progress_line(pos) if pos else ""
         turn.say(turn.t("paused", where=where) if where else turn.t("paused_nothing"))
+        turn.paused()
 
     def cmd_restart(self, turn: TurnApi, arg: str) -> None:
         turn.record = replace(turn.user, awaiting="restart")
@@ -116,9 +117,10 @@ class CycleFeature(Feature):
     def question_buttons(self, turn: TurnApi, question: Question) -> tuple[Choice, ...]:
         return question_buttons(turn, question)
 
-    def prompt_buttons(self, turn: TurnApi, question: Question,
-                       level: int) -> tuple[Choice, ...]:
-        return prompt_buttons(turn, question, level)
+    def prompt_buttons(self, turn: TurnApi, question: Question, level: int,
+                       broadcast: int | None = None) -> tuple[Choice, ...]:
+        # The evidence card belongs to the cycle's prompts; a broadcast's answer has its own.
+        return prompt_buttons(turn, question, level) if broadcast is None else ()
 
     # ------------------------------------------------------------------ the summary
     def summary(self, turn: TurnApi, kind: str,

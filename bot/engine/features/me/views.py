@@ -78,6 +78,14 @@ def progress(turn: TurnApi) -> None:
         means = ", ".join(f"{g} {m:.1f}" for g, m in zip(groups, point.means)
                           if m is not None)
         lines.append(f"{label}: {means}")
+    tried = turn.actions_tried()
+    if tried:
+        # Beside the levels: in the words, and in the chart's legend (one entry per strand).
+        counts = [tried.get(s.id, 0) for s in turn.content.strands]
+        lines.append(turn.t("progress.tried", counts=", ".join(
+            f"{g} {n}" for g, n in zip(groups, counts))))
+        groups = tuple(turn.t("chart.progress.tried", strand=g, count=n)
+                       for g, n in zip(groups, counts))
     text = "\n".join(lines)
     turn.say(text)
     caption = text[:1000]

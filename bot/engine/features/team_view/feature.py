@@ -15,10 +15,12 @@ from bot.engine.core.feature_api import Feature, TurnApi
 from bot.engine.core.local_time import first_run, utc_text
 from bot.engine.features.team_view.access import viewable_teams
 from bot.engine.features.team_view.digests import digest_when, parse_on
+from bot.engine.features.team_view.tried import tried_line
 from bot.engine.features.team_view.words import team_report
 from bot.engine.features.teams.actions import find_team
 from bot.engine.ports.directory import Directory, Rejected
 from bot.engine.ports.directory_ops import SetDigest, StopDigest
+from bot.engine.ports.practice import PracticeBook
 from bot.engine.ports.teams import Team
 from bot.engine.release.requests import directory_rules, view_team
 from bot.engine.release.rounds import settle
@@ -34,8 +36,11 @@ class TeamViewFeature(Feature):
 
     prefix = "tv"
 
-    def __init__(self, directory: Directory, channels: tuple[str, ...] = ("telegram",)) -> None:
+    def __init__(self, directory: Directory, channels: tuple[str, ...] = ("telegram",),
+                 practice: PracticeBook | None = None) -> None:
         self.directory = directory
+        # Actions tried per strand are shown when the bot keeps commitments (features/practice).
+        self.practice = practice
         # Digests are delivered on these channels only (the console cannot receive them).
         self.channels = channels
 
@@ -90,6 +95,9 @@ class TeamViewFeature(Feature):
                 turn.say(report.averages)
         for text in report.weakest:
             turn.say(text)
+        if self.practice is not None:
+            ledger = self.directory.released(str(turn.user.key))
+            tried_line(turn, self.practice, view, team.id, ledger)
 
     # ------------------------------------------------------------------ /round
     def cmd_round(self, turn: TurnApi, arg: str) -> None:

@@ -1,0 +1,1 @@
+"""Commitments to try a prompt, the follow-up days later, and the practice history."""
