@@ -21,9 +21,16 @@ when the principal submatrix Q[T, T] is singular. Only groups of small atoms (fe
 `minimum` people in all) matter. A group whose every row of Q[T, T] is strictly diagonally
 dominant is non-singular (Gershgorin), so only atoms failing that bound are searched, group by
 group; if that search would be too large, the set is refused (safe, and said in
-docs/PRIVACY.md, "How exact the audit is"). Q comes from the Gram matrix of the rows, in
-floating point; anything within `TOLERANCE` of singular counts as determined, so rounding can
-only make the audit withhold, never release.
+docs/PRIVACY.md, "How exact the audit is").
+
+Floating point alone is not safe here: a long chain of overlapping sets can make the rows so
+ill-conditioned that a real direction of the row space looks like rounding noise and is
+dropped, and the audit would then see less than the viewer can work out. So the rank is
+computed exactly, modulo two large primes (a rank modulo a prime never exceeds the true rank),
+and the floating-point directions are used only when they are that many and well separated
+from zero (`trusted_basis`); otherwise the set is refused. With a trusted basis every error is
+far below `TOLERANCE`, and anything within `TOLERANCE` of singular counts as determined, so
+rounding can only make the audit withhold, never release.
 """
 
 from __future__ import annotations
@@ -34,12 +41,20 @@ from itertools import combinations
 import numpy as np
 
 TOLERANCE = 1e-9
+# Exact ranks are taken modulo these primes (below 2**31, so a product of two residues fits in
+# int64); the larger of the two ranks is used, since either can only fall short of the truth.
+PRIMES = (2_147_483_647, 2_147_483_629)
+# A bound on the error of the computed row space, relative to machine epsilon, per atom and per
+# unit of condition number; generous (a factor of 10 over the usual backward-error constant).
+ERROR_FACTOR = 10.0
 # The most candidate groups searched one by one before refusing (safe) instead.
 SEARCH_LIMIT = 20_000
 CACHE_SIZE = 256
 _VERDICTS: dict[tuple[object, ...], bool] = {}
 _INDEX: dict[str, int] = {}
 _BITS: dict[frozenset[str], int] = {}
+# Fixed seed: the same rows always get the same verdict (and a reproducible bug report).
+_RANDOM = np.random.default_rng(20151)
 
 
 def forget_cache() -> None:
@@ -90,12 +105,66 @@ def atoms(rows: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
     return member[:, first].astype(np.float64), sizes
 
 
-def row_space_basis(matrix: np.ndarray) -> np.ndarray:
-    """Orthonormal rows spanning the row space of `matrix` (columns: atoms)."""
-    gram = matrix @ matrix.T
-    values, vectors = np.linalg.eigh(gram)
-    keep = values > TOLERANCE * max(1.0, float(values.max(initial=0.0)))
-    basis: np.ndarray = (vectors[:, keep] / np.sqrt(values[keep])).T @ matrix
+def modular_rank(matrix: np.ndarray, prime: int) -> int:
+    """The rank of an integer matrix over the integers modulo `prime` (Gaussian elimination)."""
+    work = matrix.astype(np.int64) % prime
+    rank = 0
+    for column in range(work.shape[1]):
+        pivots = np.flatnonzero(work[rank:, column]) + rank
+        if pivots.size == 0:
+            continue
+        pivot = int(pivots[0])
+        work[[rank, pivot]] = work[[pivot, rank]]
+        inverse = pow(int(work[rank, column]), prime - 2, prime)
+        work[rank] = work[rank] * inverse % prime
+        others = np.flatnonzero(work[:, column])
+        others = others[others != rank]
+        if others.size:
+            factors = work[others, column][:, None]
+            work[others] = (work[others] - factors * work[rank] % prime) % prime
+        rank += 1
+        if rank == work.shape[0]:
+            break
+    return rank
+
+
+def exact_rank(matrix: np.ndarray) -> int:
+    """The rank of a 0/1 matrix over the rationals (with overwhelming probability).
+
+    Each prime's rank is taken of the matrix times a random matrix as wide as it is tall: the
+    same rank with probability at least 1 - rows/prime (Schwartz-Zippel), never more, and a
+    square elimination instead of one over every atom.
+    """
+    rows, width = matrix.shape
+    if width >= 1 << 22:
+        raise ValueError("too many atoms for an exact product in float64; split the ledger")
+    ranks = []
+    for prime in PRIMES:
+        mixing = _RANDOM.integers(0, prime, size=(width, rows)).astype(np.float64)
+        # 0/1 times residues below 2**31, summed over fewer than 2**22 atoms: every partial
+        # sum is an integer below 2**53, so the float product is exact (and runs on BLAS).
+        product = (matrix @ mixing).astype(np.int64) % prime
+        ranks.append(modular_rank(product, prime))
+    return max(ranks)
+
+
+def trusted_basis(matrix: np.ndarray) -> np.ndarray | None:
+    """Orthonormal rows spanning the row space of `matrix`, or None when rounding could hide
+    a direction of it (a direction too weak to tell from noise that is really there)."""
+    values, vectors = np.linalg.eigh(matrix @ matrix.T)
+    largest = float(values.max(initial=0.0))
+    if largest <= 0.0:
+        return np.zeros((0, matrix.shape[1]))
+    # The Gram matrix's eigenvalues are the squared singular values, each within about
+    # eps * largest; the basis below is accurate to eps * condition * atoms.
+    most_condition = TOLERANCE / (10 * ERROR_FACTOR * np.finfo(np.float64).eps * matrix.shape[1])
+    strong = values >= largest / most_condition**2
+    if int(strong.sum()) < len(values) and exact_rank(matrix) > int(strong.sum()):
+        return None  # a real direction of the row space is too weak to compute: withhold
+    first: np.ndarray = (vectors[:, strong] / np.sqrt(values[strong])).T @ matrix
+    # One more pass makes the rows orthonormal to rounding (the first is off by eps * cond^2).
+    again, turn = np.linalg.eigh(first @ first.T)
+    basis: np.ndarray = (turn / np.sqrt(again)).T @ first
     return basis
 
 
@@ -104,7 +173,10 @@ def small_combination(matrix: np.ndarray, sizes: np.ndarray, minimum: int) -> bo
     small = np.flatnonzero(sizes < minimum)
     if small.size == 0:
         return False
-    basis = row_space_basis(matrix)[:, small]
+    full = trusted_basis(matrix)
+    if full is None:
+        return True  # the row space cannot be known for sure: withhold
+    basis = full[:, small]
     weights = sizes[small]
     # P[a, a], the share of atom a's own direction that lies in the row space.
     leverage = np.einsum("ij,ij->j", basis, basis)
