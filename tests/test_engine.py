@@ -71,7 +71,7 @@ def test_typed_answers_are_understood(engine: Engine, typed: str) -> None:
     onboard(chat)
     chat.send(typed)
     assert chat.state() == "outcomes.relationships"
-    assert "You already listen" in chat.text() and "step 2 of 12" in chat.text()
+    assert "Keep what people tell you" in chat.text() and "step 2 of 12" in chat.text()
 
 
 def test_nonsense_gets_a_hint_and_the_question_again(engine: Engine) -> None:
