@@ -59,8 +59,11 @@ def preview(content: Content, question_id: str, locale: str, persona: str | None
     lines = [titled_question(content, question, locale), ""]
     for level in scale.levels:
         descriptor = question.descriptor(level.level)
-        meaning = f": {descriptor.get(locale)}" if descriptor else ""
-        lines.append(f"  {level.level}) {level.label.get(locale)}{meaning}")
+        label = f"{level.level}) {level.label.get(locale)}"
+        # The locale's own punctuation (French puts a space before the colon).
+        lines.append("  " + (content.text("levels.line", locale, label=label,
+                                          meaning=descriptor.get(locale)).lstrip("• ")
+                             if descriptor else label))
     for level in scale.levels:
         action = action_for(content, question, level.level, persona, locale)
         if action is None:
