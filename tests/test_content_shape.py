@@ -12,8 +12,6 @@ import pytest
 from bot.definitions.model import PERSONAS, Content, LocalText, PromptText, Question
 from bot.definitions.validation import EVIDENCE_STATUSES, MAX_PROMPT
 
-UNTIL_REWRITE = pytest.mark.xfail(strict=False, reason="until the strand rewrite lands")
-
 # How a prompt opens when it starts with "This week", per locale.
 THIS_WEEK = {"en": "this week", "fr": "cette semaine", "es": "esta semana"}
 # Strands whose level 3-4 actions need authority frontline staff do not have (issue 13, item 1).
@@ -82,7 +80,6 @@ def test_every_prompt_and_persona_variant_is_written_in_every_locale(content: Co
     assert missing == []
 
 
-@UNTIL_REWRITE
 def test_every_sub_component_says_why_it_matters_in_every_locale(content: Content) -> None:
     lacking = [(sub.id, locale) for sub in content.sub_components
                for locale in content.locales
@@ -111,7 +108,6 @@ def persona_gaps(content: Content, ids: tuple[str, ...], levels: tuple[int, ...]
             if (written := {persona for persona, _ in prompt.personas}) != set(PERSONAS)]
 
 
-@UNTIL_REWRITE
 @pytest.mark.parametrize("strand", PERSONA_STRANDS)
 def test_level_3_and_4_prompts_have_a_variant_for_every_persona(content: Content,
                                                                  strand: str) -> None:
@@ -123,7 +119,6 @@ def test_every_incentives_prompt_has_a_variant_for_every_persona(content: Conten
     assert persona_gaps(content, ("alignment.incentives",), (1, 2, 3, 4)) == []
 
 
-@UNTIL_REWRITE
 @pytest.mark.parametrize("locale", sorted(THIS_WEEK))
 def test_no_more_than_a_quarter_of_prompts_start_with_this_week(content: Content,
                                                                 locale: str) -> None:
