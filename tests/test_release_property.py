@@ -185,3 +185,12 @@ def test_a_well_conditioned_history_is_not_refused_for_rounding() -> None:
     # Ann always comes with the same five newcomers: one atom of six, nobody to single out.
     newcomers = frozenset(f"f.{i}" for i in range(5)) | {"ann"}
     assert audit.may_release(newcomers | rows[0], rows, 5)
+
+
+def test_a_combination_weighing_one_person_thirteen_times_the_rest_is_withheld() -> None:
+    # 13 x Ann + four others: with answers 1-4 the four add 4 to 16, so the total tells Ann's
+    # answer (17-29 is 1, 30-42 is 2, ...) although five people are in it. Chains of sets reach
+    # such weights; here the row is given directly, over five one-person atoms.
+    matrix = np.array([[13.0, 1.0, 1.0, 1.0, 1.0]])
+    assert audit.small_combination(matrix, np.ones(5, dtype=np.int64), 5)
+    assert not audit.small_combination(np.ones((1, 5)), np.ones(5, dtype=np.int64), 5)

@@ -41,6 +41,9 @@ from itertools import combinations
 import numpy as np
 
 TOLERANCE = 1e-9
+# Above this leverage, some combination might weigh one atom so heavily that the 1-4 bounds on
+# everyone else's answers tell its value (see small_combination).
+BOUNDED_LEVERAGE = 0.9
 # Exact ranks are taken modulo these primes (below 2**31, so a product of two residues fits in
 # int64); the larger of the two ranks is used, since either can only fall short of the truth.
 PRIMES = (2_147_483_647, 2_147_483_629)
@@ -182,6 +185,11 @@ def small_combination(matrix: np.ndarray, sizes: np.ndarray, minimum: int) -> bo
     leverage = np.einsum("ij,ij->j", basis, basis)
     if (leverage >= 1 - TOLERANCE).any():
         return True  # one atom's sum is determined
+    if (leverage > BOUNDED_LEVERAGE).any():
+        # A combination where one atom's weight is over three times all the others' together
+        # ("13 x Ann + four others") pins that atom down, answers being 1 to 4; any such
+        # combination gives the atom a leverage over 9/10, so below that none exists.
+        return True
     # At most this many atoms fit in a group of fewer than `minimum` people.
     most = int(np.searchsorted(np.cumsum(np.sort(weights)), minimum - 1, side="right"))
     # Q[T, T] = I - P[T, T] is singular only if P[T, T] has eigenvalue 1, which needs its
