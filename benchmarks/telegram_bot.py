@@ -95,8 +95,9 @@ class User:
                     self.act(lambda: self.fake.send_text(self.uid, f"message {self.turn}"))
                 return
             buttons = FakeBotAPI.buttons(message)
-            if not buttons or [label for label, _ in buttons] == ["About this evidence"]:
-                return  # not a question: a prompt's own button comes before the next question
+            if not buttons or {label for label, _ in buttons} <= {"About this evidence",
+                                                                    "I'll try this"}:
+                return  # not a question: a prompt's own buttons come before the next question
             seen = (message.get("text") or "", buttons)
             if seen == self.last:
                 return  # the same question twice (after a kill): a person ignores it

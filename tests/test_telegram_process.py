@@ -28,6 +28,8 @@ pytestmark = pytest.mark.slow  # starts `ccbot run` / `ccbot webhook` processes 
 PROJECT = Path(__file__).resolve().parent.parent
 WORDS = {1: "not yet", 2: "developing", 3: "established", 4: "embedded"}
 LABELS = {1: "Not yet", 2: "Developing", 3: "Established", 4: "Embedded"}
+# The buttons under a prompt, which answer no question.
+PROMPT_BUTTONS = {"About this evidence", "I'll try this"}
 CHOSEN = re.compile(r"\n\n✓ .*$", re.DOTALL)
 STEP = re.compile(r"step (\d+) of 12")
 
@@ -100,10 +102,10 @@ class PhoneUser(threading.Thread):
         raise TimeoutError(f"user {self.user_id}: no new question after message {after}")
 
     def keyboards(self, after: int) -> list[dict[str, Any]]:
-        # A prompt's own buttons (the evidence card) are not a question to answer.
+        # A prompt's own buttons (the evidence card, I'll try this) are not a question.
         return [m for m in self.fake.messages(self.user_id) if FakeBotAPI.buttons(m)
                 and m["message_id"] > after and not self.passes_over(m)
-                and [t for t, _ in FakeBotAPI.buttons(m)] != ["About this evidence"]]
+                and not {t for t, _ in FakeBotAPI.buttons(m)} <= PROMPT_BUTTONS]
 
     def walk(self) -> None:
         uid, fake = self.user_id, self.fake
