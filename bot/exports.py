@@ -90,11 +90,15 @@ def response_rows(directory: Directory, content: Content,
         # The stored audience label is a team or cohort name, never a person.
         audience = r.audience_label if r.audience_label else audience_text(
             content, locale, "everyone", "")
+        broadcast: Cell = r.broadcast_id
+        sent_on = _day(r.broadcast_at)
         if r.audience_label and len(answering[r.broadcast_id]) < TEAM_MINIMUM:
-            audience = ""
+            # The broadcast's number and day would name the audience too: the coordinator
+            # sees both beside it in `ccbot broadcasts list`, /report and the dashboard.
+            audience, broadcast, sent_on = "", None, ""
         row: list[Cell] = [
             pseudonym_of(directory, r.user), ";".join(t for t in r.teams if t in named),
-            r.broadcast_id, _day(r.broadcast_at), audience, r.kind, r.question or "",
+            broadcast, sent_on, audience, r.kind, r.question or "",
             sub_title(content, locale, r.question) if r.question else "", r.level,
             level.label.get(locale) if level else "", _day(r.answered_at)]
         if include_notes:

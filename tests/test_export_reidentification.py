@@ -73,6 +73,16 @@ def test_a_small_teams_name_is_not_the_audience_column_either(world: World) -> N
     assert {(r["teams"], r["audience"]) for r in rows(world)} == {("", "")}
 
 
+def test_a_small_audiences_broadcast_number_and_day_are_left_out_too(world: World) -> None:
+    # Otherwise `ccbot broadcasts list` (or /report, or the dashboard) shows "#1 team hilltop"
+    # and the export's three rows of broadcast 1 are that team's answers, one per pseudonym.
+    admin, chats = team_of(world, "hilltop", [6211, 6212, 6213])
+    bid = ask(admin, "team hilltop", world)
+    for chat in chats:
+        chat.press(f"bc:{bid}:3")
+    assert {(r["broadcast"], r["broadcast_day_utc"]) for r in rows(world)} == {(None, "")}
+
+
 def test_times_are_given_to_the_day(world: World) -> None:
     admin, chats = team_of(world, "riverside", [6301])
     chats[0].press(f"bc:{ask(admin, 'everyone', world)}:2")
