@@ -17,7 +17,7 @@ from bot.engine.core.events import UserKey
 from bot.engine.core.records import Answer, Commit
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import LeaveTeam, SetMemberRole
-from bot.engine.ports.releases import Released, RoundAnswer
+from bot.engine.ports.releases import RecordRelease, ReleaseConflict, Released, RoundAnswer
 from bot.engine.release.audit import may_release
 from bot.engine.release.figures import DIFFERENCING, TOO_FEW, TeamRelease
 from bot.engine.release.report import release_distribution
@@ -288,3 +288,25 @@ def test_a_new_answer_after_the_close_changes_nothing_shown(world: World) -> Non
     answer(world, "10", 1)  # someone moves every level to 1 in the open round
     boss.send("/team")
     assert said(boss) == first
+
+
+def test_a_look_decided_on_a_ledger_another_process_changed_is_not_kept(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dashboard (another process) shows the manager the team minus one person while the
+    # chat's /team is being decided on the ledger as it was before: the chat's commit must
+    # not show the whole team next to it, and the turn decided again withholds it.
+    levels = {str(10 + n): 2 + n % 2 for n in range(6)}
+    boss = team(world, levels)
+    close(world)
+    viewer = f"telegram:{MANAGER}"
+    five = frozenset(f"telegram:{ident}" for ident in levels if ident != "15")
+    stale = world.directory.released(viewer)
+    world.store.commit(Commit(UserKey("telegram", MANAGER), None, None, ops=(RecordRelease(
+        tuple(Released(viewer, sub.id, "dashboard", five, world.clock.now)
+              for sub in world.content.sub_components), 5),)))
+    monkeypatch.setattr(world.directory, "released", lambda who: list(stale))
+    with pytest.raises(ReleaseConflict):
+        boss.send("/team")
+    monkeypatch.undo()
+    boss.send("/team")
+    assert WITHHELD in said(boss) and "To work on" not in said(boss)

@@ -19,6 +19,7 @@ from bot.engine.ports.releases import (
     CloseRound,
     OpenRound,
     RecordRelease,
+    ReleaseConflict,
     Released,
     RoundAnswer,
 )
@@ -97,6 +98,24 @@ def test_the_ledger_keeps_what_was_released_to_each_viewer(book: Book) -> None:
     book.do(RecordRelease((row,)))
     assert book.directory.released("telegram:9") == [row]
     assert book.directory.released("telegram:8") == []
+
+
+def test_a_release_the_ledger_no_longer_admits_is_refused_and_nothing_is_kept(
+        book: Book) -> None:
+    # Two processes (the chat and the dashboard) each decided against the same ledger; the
+    # second to commit would show the viewer a set one person away from the first.
+    seven = frozenset(f"telegram:{n}" for n in range(100, 107))
+    first = Released("telegram:9", "outcomes.insight", "team:1 round:1", seven, NOW)
+    second = Released("telegram:9", "outcomes.insight", "team:2 round:1",
+                      seven | {"telegram:200"}, NOW)
+    book.do(RecordRelease((first,), 5))
+    with pytest.raises(ReleaseConflict):
+        book.do(RecordRelease((second,), 5))
+    assert book.directory.released("telegram:9") == [first]
+    book.do(RecordRelease((first,), 5))  # the same set again tells nothing new
+    other = Released("telegram:8", "outcomes.insight", "team:2 round:1", second.people, NOW)
+    book.do(RecordRelease((other,), 5))  # another viewer's ledger is theirs
+    assert book.directory.released("telegram:8") == [other]
 
 
 def test_forget_unlinks_a_person_but_keeps_closed_rounds_and_the_ledger_intact(

@@ -12,11 +12,16 @@ from bot.engine.ports.releases import (
     CloseRound,
     OpenRound,
     RecordRelease,
+    ReleaseConflict,
     Released,
     Round,
     RoundAnswer,
 )
+from bot.engine.release.audit import first_refused
 from bot.storage.sqlite_store import SQLiteStore
+
+RELEASED_MEANWHILE = ("figures were released to the same viewer meanwhile; the turn is "
+                      "decided again")
 
 _ROUND_COLUMNS = "id, team_id, number, opened_at, closes_at, closed_at, closed_by"
 
@@ -90,6 +95,16 @@ def _close_round(conn: sqlite3.Connection, op: CloseRound) -> None:
 
 
 def _record_release(conn: sqlite3.Connection, op: RecordRelease) -> None:
+    # Inside the commit's write transaction: what another process (the chat, the dashboard)
+    # released to this viewer since the turn read the ledger counts too.
+    for viewer in {r.viewer for r in op.rows} if op.minimum is not None else ():
+        def ledger(quantity: str, viewer: str = viewer) -> list[frozenset[str]]:
+            return [frozenset(json.loads(r[0])) for r in conn.execute(
+                "SELECT people FROM release_ledger WHERE viewer = ? AND quantity = ? "
+                "ORDER BY id", (viewer, quantity))]
+        rows = [(r.quantity, r.people) for r in op.rows if r.viewer == viewer]
+        if first_refused(rows, ledger, op.minimum or 0) is not None:
+            raise ReleaseConflict(RELEASED_MEANWHILE)
     conn.executemany("INSERT INTO release_ledger (viewer, quantity, source, people, at) "
                      "VALUES (?, ?, ?, ?, ?)",
                      [(r.viewer, r.quantity, r.source, json.dumps(sorted(r.people)), r.at)

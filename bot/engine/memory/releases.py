@@ -17,11 +17,13 @@ from bot.engine.ports.releases import (
     CloseRound,
     OpenRound,
     RecordRelease,
+    ReleaseConflict,
     Released,
     Round,
     RoundAnswer,
 )
 from bot.engine.ports.teams import Member
+from bot.engine.release.audit import first_refused
 
 
 def latest_within(answers: list[Answer], start: float, end: float) -> dict[str, int]:
@@ -95,6 +97,14 @@ class ReleaseMemory:
         self._round_answers[found.id] = op.answers
 
     def _record_release(self, op: RecordRelease) -> None:
+        # As the SQLite store: checked again against the ledger as it is now.
+        for viewer in {r.viewer for r in op.rows} if op.minimum is not None else ():
+            def ledger(quantity: str, viewer: str = viewer) -> list[frozenset[str]]:
+                return [r.people for r in self._ledger
+                        if r.viewer == viewer and r.quantity == quantity]
+            rows = [(r.quantity, r.people) for r in op.rows if r.viewer == viewer]
+            if first_refused(rows, ledger, op.minimum or 0) is not None:
+                raise ReleaseConflict("figures were released to the same viewer meanwhile")
         self._ledger.extend(op.rows)
 
     def _forget_releases(self, user: UserKey) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.engine.core.records import Op
+from bot.engine.ports.store import StoreUnavailable
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,19 @@ class CloseRound(Op):
 
 @dataclass(frozen=True)
 class RecordRelease(Op):
-    """Remember what was just shown, so that later releases are checked against it."""
+    """Remember what was just shown, so that later releases are checked against it.
+
+    With `minimum` (Rules.minimum of the release), the store checks the rows again against
+    the ledger as it is when written, and raises ReleaseConflict if it changed under them."""
 
     rows: tuple[Released, ...]
+    minimum: int | None = None
+
+
+class ReleaseConflict(StoreUnavailable):
+    """Another process released figures to the same viewer between this turn's reading of
+    their ledger and its commit, and together they could single someone out: nothing of the
+    turn was kept, and trying it again decides against the ledger as it now is."""
 
 
 class ReleaseBook(Protocol):

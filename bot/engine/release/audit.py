@@ -35,7 +35,7 @@ rounding can only make the audit withhold, never release.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import combinations
 
 import numpy as np
@@ -263,3 +263,23 @@ def connected(new: frozenset[str], earlier: Sequence[frozenset[str]]) -> list[fr
                 left.remove(item)
                 grew = True
     return found
+
+
+def first_refused(rows: Sequence[tuple[str, frozenset[str]]],
+                  ledger: Callable[[str], list[frozenset[str]]], minimum: int) -> int | None:
+    """The index of the first (quantity, people) row that `may_release` now refuses, given
+    `ledger(quantity)` (the sets already recorded) and the rows before it; None if none is.
+
+    A turn decides against the ledger it read; the store calls this when writing, so a row
+    released meanwhile by another process is taken into account (verdicts are cached, so
+    an unchanged ledger costs a look-up)."""
+    seen: dict[str, list[frozenset[str]]] = {}
+    for index, (quantity, people) in enumerate(rows):
+        earlier = seen.get(quantity)
+        if earlier is None:
+            earlier = seen[quantity] = list(ledger(quantity))
+        if people not in earlier and not may_release(people, earlier, minimum):
+            return index
+        earlier.append(people)
+    return None
+

@@ -50,7 +50,8 @@ def view_team(directory: Directory, content: Content, team: Team, viewer: str, n
         state.answers, len(directory.members(team.id)), len(open_people - {viewer}),
         tuple(directory.released(viewer)), rules, now)
     release = release_team(content, request)
-    ops = state.ops + ((RecordRelease(release.recorded),) if release.recorded else ())
+    ops = state.ops + ((RecordRelease(release.recorded, rules.minimum),)
+                       if release.recorded else ())
     return TeamView(release, state, rules, ops)
 
 

@@ -20,7 +20,8 @@ def say_report(directory: Directory, turn: TurnApi, broadcast: Broadcast,
         return
     distribution = view_distribution(directory, broadcast, str(turn.user.key), turn.now)
     if distribution is not None and distribution.recorded:
-        turn.ops.append(RecordRelease(distribution.recorded))
+        turn.ops.append(RecordRelease(distribution.recorded,
+                                       directory_rules(directory).minimum))
     turn.say(report_text(turn.content, report, turn.locale, distribution))
     if practice is not None and broadcast.kind == "prompt":
         say_outcomes(directory, turn, broadcast, practice)
@@ -33,13 +34,14 @@ def say_outcomes(directory: Directory, turn: TurnApi, broadcast: Broadcast,
     if not outcomes:
         return
     viewer = str(turn.user.key)
+    rules = directory_rules(directory)
     found = release_outcomes(viewer, broadcast.id, outcomes, directory.released(viewer),
-                             directory_rules(directory), turn.now)
+                             rules, turn.now)
     if found.counts is None:
         turn.say(turn.t("bc.report_tried_withheld"))
         return
     if found.recorded:
-        turn.ops.append(RecordRelease(found.recorded))
+        turn.ops.append(RecordRelease(found.recorded, rules.minimum))
     counts = dict(found.counts)
     turn.say(turn.t("bc.report_tried", people=found.people, helped=counts["helped"],
                     mixed=counts["mixed"], not_yet=counts["not_yet"],

@@ -27,7 +27,7 @@ def tried_line(turn: TurnApi, practice: PracticeBook, view: TeamView, team_id: i
                             respondents, tried, strands, (*ledger, *earlier), view.rules,
                             turn.now)
     if release.recorded:
-        turn.ops.append(RecordRelease(release.recorded))
+        turn.ops.append(RecordRelease(release.recorded, view.rules.minimum))
     shown = [f"{turn.strand_title(s)} {int(f.mean)}" for s, f in zip(strands, release.strands)
              if f.mean is not None]
     if shown:
