@@ -23,7 +23,7 @@ LINK = re.compile(r"https://dash\.example\.org(/login/[A-Za-z0-9_-]+)")
 def site_of(world: World) -> Site:
     """The dashboard of a SQLite world, on the world's clock."""
     assert isinstance(world.store, SQLiteStore) and isinstance(world.dashboard, SQLiteDashboard)
-    return Site(lambda: world.content, world.store, world.directory, world.roles,  # type: ignore[arg-type]
+    return Site(lambda: world.content, world.store, world.directory, world.roles,
                 world.practice, world.reminders, world.dashboard, clock=world.clock)
 
 
@@ -53,7 +53,7 @@ class Browser:
     def _page(self, method: str, path: str, **kwargs: object) -> Page:
         async def go() -> Page:
             async with self.client.request(method, path, allow_redirects=True,
-                                           **kwargs) as response:  # type: ignore[arg-type]
+                                           **kwargs) as response:
                 body = await response.read()
                 return Page(response.status, body.decode("utf-8", "replace"), response.headers,
                             body)
