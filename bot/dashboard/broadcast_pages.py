@@ -94,7 +94,7 @@ async def export_download(request: web.Request, site: Site,
     form = await request.post()
     if not form_ok(viewer, str(form.get("csrf", ""))):
         return message(site, request, 403, "dash.form_bad_title", "dash.form_bad",
-                       words_for(site, viewer))
+                       words_for(site, viewer), viewer)
     fmt = str(form.get("format", "csv"))
     if fmt not in FORMATS:
         fmt = "csv"

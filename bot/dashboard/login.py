@@ -48,11 +48,12 @@ def anonymous_words(site: Site, request: web.Request) -> Words:
 
 
 def message(site: Site, request: web.Request, status: int, title: str, body: str,
-            words: Words | None = None) -> web.Response:
-    """A page that only says something (refusals, expired links, signed out)."""
+            words: Words | None = None, viewer: Viewer | None = None) -> web.Response:
+    """A page that only says something (refusals, expired links, signed out); with `viewer`,
+    under the signed-in menu."""
     words = words or anonymous_words(site, request)
     return page("message.html", words, status, title=words.t(title), body=words.t(body),
-                viewer=None, csrf="")
+                viewer=viewer, csrf=csrf_token(viewer.session_id) if viewer else "")
 
 
 def routes(site: Site) -> list[web.RouteDef]:

@@ -52,7 +52,7 @@ def render(template: str, site: Site, viewer: Viewer, **values: object) -> web.R
 def coordinators_only(site: Site, request: web.Request, viewer: Viewer) -> web.Response:
     """The refusal of a coordinators' page to a manager."""
     return message(site, request, 403, "dash.refused_title", "dash.coordinators_only",
-                   words_for(site, viewer))
+                   words_for(site, viewer), viewer)
 
 
 # ---------------------------------------------------------------------- overview
@@ -165,7 +165,7 @@ async def team(request: web.Request, site: Site, viewer: Viewer) -> web.StreamRe
     if found is None or not viewer.may_see(found.id):
         # The same answer for a team that does not exist and one that is not theirs.
         return message(site, request, 403, "dash.refused_title", "dash.not_your_team",
-                       words_for(site, viewer))
+                       words_for(site, viewer), viewer)
     content = site.content()
     words = words_for(site, viewer)
     history = view_history(site.directory, content, found, viewer.user, site.clock())
