@@ -18,10 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from coordinator_world import ADMIN, World
+from coordinator_world import ADMIN, World, invite_code
 from fake_bot_api import FakeBotAPI
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 from test_practice_process import wait_for
-from test_team_view import MANAGER, answer_all, invite_code
+from test_team_view import MANAGER, answer_all
 
 from bot.definitions.model import Content
 from bot.engine.ports.directory import commit_ops
@@ -84,10 +89,7 @@ def seeded(content: Content, db: Path) -> None:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
+def browser() -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
@@ -114,38 +116,32 @@ def link_from_bot(fake: FakeBotAPI, user: int) -> str:
         raise AssertionError(f"no link in {fake.texts(user)}") from None
 
 
-def shot(driver: object, name: str, width: int = 1280) -> None:
+def shot(driver: WebDriver, name: str, width: int = 1280) -> None:
     """Save a full-page screenshot under tests/artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
-    height = driver.execute_script(  # type: ignore[attr-defined]
+    height = driver.execute_script(
         "return document.documentElement.scrollHeight")
-    driver.set_window_size(width, min(max(int(height) + 140, 600), 6000))  # type: ignore[attr-defined]
-    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))  # type: ignore[attr-defined]
-    driver.set_window_size(1280, 1000)  # type: ignore[attr-defined]
+    driver.set_window_size(width, min(max(int(height) + 140, 600), 6000))
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    driver.set_window_size(1280, 1000)
 
 
-def sign_in(driver: object, link: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(link)  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()  # type: ignore[attr-defined]
+def sign_in(driver: WebDriver, link: str) -> None:
+    driver.get(link)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
 
 
-def text_of(driver: object) -> str:
+def text_of(driver: WebDriver) -> str:
     """The page's visible text ('' while a new page replaces it)."""
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.common.by import By
-
     try:
-        return str(driver.find_element(By.TAG_NAME, "body").text)  # type: ignore[attr-defined]
+        return str(driver.find_element(By.TAG_NAME, "body").text)
     except WebDriverException:
         return ""
 
 
 def test_sign_in_from_the_bot_and_look_around_in_chromium(
-        content: Content, bot_api: FakeBotAPI, tmp_path: Path, browser: object,
+        content: Content, bot_api: FakeBotAPI, tmp_path: Path, browser: webdriver.Chrome,
         processes: list[subprocess.Popen[bytes]]) -> None:
-    from selenium.webdriver.common.by import By
     from test_telegram_process import READ_TIMEOUT, env_for
 
     db, log = tmp_path / "bot.db", tmp_path / "bot.log"
@@ -156,7 +152,8 @@ def test_sign_in_from_the_bot_and_look_around_in_chromium(
     with log.open("ab") as stderr:
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--poll-timeout", "1", "--read-timeout",
-             str(READ_TIMEOUT), "--log-level", "INFO"], env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=stderr))
+             str(READ_TIMEOUT), "--log-level", "INFO"], env=env, cwd=PROJECT,
+            stdout=subprocess.DEVNULL, stderr=stderr))
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "dashboard", "--port", str(port)], env=env,
             cwd=PROJECT, stdout=subprocess.PIPE, stderr=stderr))
@@ -170,30 +167,30 @@ def test_sign_in_from_the_bot_and_look_around_in_chromium(
     wait_for(lambda: "riverside" in text_of(driver), "the manager's teams")
     assert "hillside" not in text_of(driver)
     shot(driver, "teams")
-    driver.find_element(By.LINK_TEXT, "riverside").click()  # type: ignore[attr-defined]
+    driver.find_element(By.LINK_TEXT, "riverside").click()
     wait_for(lambda: "Rounds side by side" in text_of(driver), "the team page")
     page = text_of(driver)
     assert "n=6" in page and "Outcomes" in page
-    assert driver.find_elements(By.CSS_SELECTOR, "figure img")  # type: ignore[attr-defined]
+    assert driver.find_elements(By.CSS_SELECTOR, "figure img")
     shot(driver, "team")
     shot(driver, "team-phone", width=390)
 
     # Another team's page is refused.
-    other = re.search(r"/teams/(\d+)", driver.current_url)  # type: ignore[attr-defined]
+    other = re.search(r"/teams/(\d+)", driver.current_url)
     assert other is not None
     for candidate in range(1, 4):
         if str(candidate) != other.group(1):
-            driver.get(f"http://127.0.0.1:{port}/teams/{candidate}")  # type: ignore[attr-defined]
+            driver.get(f"http://127.0.0.1:{port}/teams/{candidate}")
             break
     assert "only" in text_of(driver) and "hillside" not in text_of(driver)
     shot(driver, "refused")
 
     # Logging out ends the session.
-    driver.get(f"http://127.0.0.1:{port}/teams")  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, "form.logout button").click()  # type: ignore[attr-defined]
+    driver.get(f"http://127.0.0.1:{port}/teams")
+    driver.find_element(By.CSS_SELECTOR, "form.logout button").click()
     wait_for(lambda: "signed out" in text_of(driver), "signed out")
     shot(driver, "signed-out")
-    driver.get(f"http://127.0.0.1:{port}/teams")  # type: ignore[attr-defined]
+    driver.get(f"http://127.0.0.1:{port}/teams")
     assert "Sign in with a link" in text_of(driver)
 
     # The same link a second time is refused.
@@ -208,10 +205,11 @@ def test_sign_in_from_the_bot_and_look_around_in_chromium(
     assert "Taking part, week by week" in page and "Reached it" in page
     shot(driver, "overview")
     shot(driver, "overview-phone", width=390)
-    driver.get(f"http://127.0.0.1:{port}/broadcasts")  # type: ignore[attr-defined]
+    driver.get(f"http://127.0.0.1:{port}/broadcasts")
     wait_for(lambda: "Schedules" in text_of(driver), "the broadcasts page")
     shot(driver, "broadcasts")
-    driver.get(f"http://127.0.0.1:{port}/export")  # type: ignore[attr-defined]
+    driver.get(f"http://127.0.0.1:{port}/export")
     shot(driver, "export")
-    logs = driver.get_log("browser") if hasattr(driver, "get_log") else []  # type: ignore[attr-defined]
+    # No page asked for anything the Content-Security-Policy refused.
+    logs = driver.get_log("browser")  # type: ignore[no-untyped-call]
     assert not [entry for entry in logs if "Content Security Policy" in str(entry)]
