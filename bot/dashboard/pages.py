@@ -103,7 +103,8 @@ async def overview(request: web.Request, site: Site, viewer: Viewer) -> web.Stre
     # Where people stop: reached this step but not the next (both counts shown).
     stops = [a - b if a is not None and b is not None else None
              for a, b in pairwise(counts)] + [None]
-    chart = funnel_svg(labels, counts, words.t("dash.funnel_title"), words.t("dash.withheld"))
+    chart = funnel_svg(tuple(labels), tuple(counts), words.t("dash.funnel_title"),
+                       words.t("dash.withheld"))
     return render("overview.html", site, viewer, figures=figures, labels=labels,
                   stops=stops, chart=chart, minimum=directory_rules(site.directory).minimum)
 
