@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,7 @@ from bot.engine.ports.directory import commit_ops  # noqa: E402
 from bot.engine.ports.directory_ops import CreateTeam, NewInvite  # noqa: E402
 from bot.engine.release.rounds import settle  # noqa: E402
 from bot.engine.release.rules import Rules  # noqa: E402
+from bot.storage.directory_store import SQLiteDirectory  # noqa: E402
 from bot.storage.sqlite_store import SQLiteStore  # noqa: E402
 
 DAY = 86_400.0
@@ -70,7 +72,7 @@ def populate(store: SQLiteStore, users: int, cycles: int, teams: int, now: float
             ((ids[i % teams], key, "manager" if i < teams else "member", start)
              for i, key in enumerate(keys)))
 
-        def answers() -> object:
+        def answers() -> Iterator[tuple[object, ...]]:
             for i, key in enumerate(keys):
                 joined = start + (i % 100) * DAY
                 span = (now - joined) / (cycles + 1)
@@ -98,7 +100,7 @@ def populate(store: SQLiteStore, users: int, cycles: int, teams: int, now: float
         commit_ops(store, settle(directory, team.id, team.created_at, now, Rules()).ops)
 
 
-def site_directory(store: SQLiteStore) -> object:
+def site_directory(store: SQLiteStore) -> SQLiteDirectory:
     from bot.storage.directory_store import install
 
     return install(store)
