@@ -162,16 +162,21 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=10)
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--keep", metavar="FILE", help="seed FILE once and reuse it (the "
+                        "overview's first view is then only the first on a fresh copy)")
     args = parser.parse_args()
     os.environ["CCBOT_ADMINS"] = ADMIN.split(":")[1]
     now = time.time()
     with tempfile.TemporaryDirectory() as folder:
-        store = SQLiteStore(Path(folder) / "bench.db")
+        path = Path(args.keep) if args.keep else Path(folder) / "bench.db"
+        seeded = path.exists()
+        store = SQLiteStore(path)
         from bot.wiring import engine_parts
 
         engine_parts(store)  # every migration set, before the bulk insert
         began = time.perf_counter()
-        populate(store, args.users, args.cycles, args.teams, now)
+        if not seeded:
+            populate(store, args.users, args.cycles, args.teams, now)
         answers = store.query("SELECT COUNT(*) FROM answers")[0][0]
         print(f"seeded {args.users:,} users, {answers:,} answers, {args.teams} teams in "
               f"{time.perf_counter() - began:.1f} s")

@@ -282,3 +282,14 @@ def test_every_message_a_page_says_is_declared() -> None:
                                      "parts_hidden")}
     assert used - {"dash.why."} <= set(PAGE_MESSAGES)
     assert why <= set(PAGE_MESSAGES)
+
+
+def test_the_funnel_counts_who_reached_each_step(world: World, browser: Browser) -> None:
+    team_world(world, respondents=6)
+    world.member("60")  # onboarded, answered nothing
+    world.clock.now += 8 * 86_400
+    admin = world.member(ADMIN.id)
+    page = browser.sign_in(link_for(admin)).text
+    funnel = page[page.index("People who reached each step"):]
+    rows = re.findall(r'<th scope="row">(\d+)\. [^<]+</th>\s*<td>(\d+)</td>', funnel)
+    assert [(int(n), int(c)) for n, c in rows] == [(n, 6) for n in range(1, 13)]

@@ -50,13 +50,15 @@ def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequenc
         "onboarded": bucket(store.query(
             "SELECT key, created_at FROM users WHERE consent = 1 AND created_at >= ? AND "
             "created_at < ?" + who.replace("user_key", "key"), (first, end, *params))),
+        # Kept by a trigger on answers (dashboard_store.m002_activity): one row per person
+        # and week, so this reads a few thousand rows, not every answer.
         "active": bucket(store.query(
-            "SELECT DISTINCT user_key, at FROM answers WHERE at >= ? AND at < ?" + who,
-            (first, end, *params))),
+            "SELECT user_key, week_start FROM dashboard_active WHERE week_start >= ? AND "
+            "week_start < ?" + who, (first, end, *params))),
         "reflected": bucket(store.query(
-            "SELECT user_key, MAX(at) FROM answers WHERE dialogue = 'reflect' AND level IS NOT"
-            " NULL" + who + " GROUP BY user_key, cycle HAVING COUNT(DISTINCT question) >= ?",
-            (*params, REFLECTION_STEPS))),
+            "SELECT user_key, MAX(at) FROM answers WHERE dialogue = 'reflect' AND at >= ? AND"
+            " at < ? AND level IS NOT NULL" + who + " GROUP BY user_key, cycle HAVING"
+            " COUNT(DISTINCT question) >= ?", (first - WEEK, end, *params, REFLECTION_STEPS))),
         "tried": bucket(store.query(
             f"SELECT user_key, answered_at FROM commitments WHERE status IN "
             f"({', '.join('?' * len(TRIED))}) AND answered_at >= ? AND answered_at < ?" + who,
@@ -69,8 +71,8 @@ def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequenc
                    for metric in per_metric]
     last = max(week_starts)
     reached = {r[0]: r[1] for r in store.query(
-        "SELECT question, COUNT(DISTINCT user_key) FROM answers WHERE dialogue = 'cycle' AND"
-        " at < ?" + who + " GROUP BY question", (last + WEEK, *params))}
+        "SELECT question, COUNT(*) FROM dashboard_steps WHERE first_at < ?" + who
+        + " GROUP BY question", (last + WEEK, *params))}
     population = bisect_left(joined, last + WEEK)
     counts += [WeekCount(last, step_metric(n), population, reached.get(question, 0))
                for n, question in enumerate(steps, start=1)]
