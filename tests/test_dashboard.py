@@ -293,3 +293,37 @@ def test_the_funnel_counts_who_reached_each_step(world: World, browser: Browser)
     funnel = page[page.index("People who reached each step"):]
     rows = re.findall(r'<th scope="row">(\d+)\. [^<]+</th>\s*<td>(\d+)</td>', funnel)
     assert [(int(n), int(c)) for n, c in rows] == [(n, 6) for n in range(1, 13)]
+
+
+def test_the_webhook_serves_the_dashboard_beside_it_when_its_address_is_set(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from typing import cast
+
+    import aiohttp
+
+    from bot.channels import http_server
+    from bot.channels.telegram import app, webhook
+    from bot.channels.telegram.channel import TelegramChannel
+    from bot.channels.telegram.config import WebhookConfig
+    from bot.storage.sqlite_store import SQLiteStore
+    from bot.wiring import engine_parts
+
+    store = world.store
+    assert isinstance(store, SQLiteStore)
+    monkeypatch.delenv("CCBOT_DASHBOARD_URL", raising=False)
+    assert app.dashboard_routes(world.engine, store, engine_parts(store)) == []
+    monkeypatch.setenv("CCBOT_DASHBOARD_URL", "https://bot.example.org")
+    beside = app.dashboard_routes(world.engine, store, engine_parts(store))
+    config = WebhookConfig("127.0.0.1", 0, "https://bot.example.org/tg", "s3cret")
+    served = webhook.application(cast(TelegramChannel, object()), config, store, beside)
+
+    async def scenario() -> tuple[int, int, int]:
+        async with http_server.running(served, "127.0.0.1", 0) as port, \
+                aiohttp.ClientSession() as client:
+            base = f"http://127.0.0.1:{port}"
+            async with client.get(f"{base}/teams") as teams, \
+                    client.get(f"{base}/healthz") as health, \
+                    client.post(f"{base}/tg") as hook:
+                return teams.status, health.status, hook.status
+    assert asyncio.run(scenario()) == (401, 200, 403)
