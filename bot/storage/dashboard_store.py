@@ -74,7 +74,9 @@ def m002_activity(db: Database) -> None:
             ON CONFLICT (user_key, question) DO UPDATE SET
             first_at = MIN(first_at, excluded.first_at); END""")
     # Reflections are a few rows among the cycle's answers: found by this index, not a scan.
-    db.execute("CREATE INDEX IF NOT EXISTS answers_dialogue_at ON answers (dialogue, at)")
+    # Partial, so that no query on the cycle's answers can pick it: an index on (dialogue, at)
+    # made the rounds' query (release_store.round_levels) read every cycle answer per team.
+    db.execute("CREATE INDEX answers_reflect_at ON answers (at) WHERE dialogue = 'reflect'")
     db.execute("""CREATE TRIGGER forget_user_dashboard_activity AFTER DELETE ON users BEGIN
         DELETE FROM dashboard_active WHERE user_key = OLD.key;
         DELETE FROM dashboard_steps WHERE user_key = OLD.key; END""")

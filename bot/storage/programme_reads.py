@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.engine.ports.dashboard import WeekCount
 from bot.engine.ports.practice import TRIED
-from bot.engine.release.counts import WEEK, step_metric
+from bot.engine.release.counts import WEEK, WEEKLY, step_metric
 from bot.storage.sqlite_store import SQLiteStore
 
 REFLECTION_STEPS = 4  # a reflection is done when all of its questions (one per strand) are
@@ -50,11 +50,6 @@ def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequenc
         "onboarded": bucket(store.query(
             "SELECT key, created_at FROM users WHERE consent = 1 AND created_at >= ? AND "
             "created_at < ?" + who.replace("user_key", "key"), (first, end, *params))),
-        # Kept by a trigger on answers (dashboard_store.m002_activity): one row per person
-        # and week, so this reads a few thousand rows, not every answer.
-        "active": bucket(store.query(
-            "SELECT user_key, week_start FROM dashboard_active WHERE week_start >= ? AND "
-            "week_start < ?" + who, (first, end, *params))),
         "reflected": bucket(store.query(
             "SELECT user_key, MAX(at) FROM answers WHERE dialogue = 'reflect' AND at >= ? AND"
             " at < ? AND level IS NOT NULL" + who + " GROUP BY user_key, cycle HAVING"
@@ -64,11 +59,17 @@ def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequenc
             f"({', '.join('?' * len(TRIED))}) AND answered_at >= ? AND answered_at < ?" + who,
             (*TRIED, first, end, *params))),
     }
+    # Kept by a trigger on answers (dashboard_store.m002_activity): one row per person and
+    # week, counted here, so not one answer is read.
+    active = {r[0]: r[1] for r in store.query(
+        "SELECT week_start, COUNT(*) FROM dashboard_active WHERE week_start >= ? AND "
+        "week_start < ?" + who + " GROUP BY week_start", (first, end, *params))}
     counts = []
     for start in week_starts:
         population = bisect_left(joined, start + WEEK)
-        counts += [WeekCount(start, metric, population, len(per_metric[metric].get(start, ())))
-                   for metric in per_metric]
+        numbers = {metric: len(people.get(start, ())) for metric, people in per_metric.items()}
+        numbers["active"] = active.get(start, 0)
+        counts += [WeekCount(start, metric, population, numbers[metric]) for metric in WEEKLY]
     last = max(week_starts)
     reached = {r[0]: r[1] for r in store.query(
         "SELECT question, COUNT(*) FROM dashboard_steps WHERE first_at < ?" + who
