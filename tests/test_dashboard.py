@@ -327,3 +327,31 @@ def test_the_webhook_serves_the_dashboard_beside_it_when_its_address_is_set(
                     client.post(f"{base}/tg") as hook:
                 return teams.status, health.status, hook.status
     assert asyncio.run(scenario()) == (401, 200, 403)
+
+
+def test_no_log_line_holds_a_sign_in_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import logging
+
+    import aiohttp
+
+    from bot.channels import http_server
+    from bot.dashboard.app import routes
+
+    boss = team_world(world, respondents=6)
+    link = link_for(boss)
+    served = http_server.application(routes(site_of(world)))
+
+    async def scenario() -> None:
+        async with http_server.running(served, "127.0.0.1", 0) as port, \
+                aiohttp.ClientSession() as client:
+            async with client.get(f"http://127.0.0.1:{port}{link}") as shown:
+                assert shown.status == 200
+            async with client.post(f"http://127.0.0.1:{port}/login",
+                                   data={"token": link.rsplit("/", 1)[1]},
+                                   allow_redirects=False) as used:
+                assert used.status == 303
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(scenario())
+    assert "/login/redacted" in caplog.text
+    assert link.rsplit("/", 1)[1] not in caplog.text
