@@ -26,8 +26,8 @@ def _svg(size: tuple[float, float], draw: Callable[[Figure], None]) -> str:
     """A data: URI of the figure as SVG.
 
     Text stays text (svg.fonttype 'none'): it names a font family, which the browser takes
-    from the fonts it has, so nothing is fetched; it is also three times quicker to write than
-    text drawn as paths, and can be read by a screen reader inside the image.
+    from the fonts it has, so nothing is fetched; the file is half the size of one with text
+    drawn as paths (23 KB against 53 KB for the team chart).
     """
     with _LOCK, rc_context({"svg.fonttype": "none"}):
         figure = style.new_figure(*size)
