@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.dashboard.login import form_token, message
 from bot.dashboard.render import Words, page
+from bot.dashboard.security import secure_headers
 from bot.dashboard.site import Site, Viewer
 from bot.dashboard.svg import funnel_svg, team_svg
 from bot.engine.core.records import Op
@@ -93,7 +94,8 @@ def overview_figures(site: Site, viewer: Viewer) -> Overview:
 
 async def overview(request: web.Request, site: Site, viewer: Viewer) -> web.StreamResponse:
     if not viewer.coordinator:
-        raise web.HTTPSeeOther("/teams")
+        # Managers have no programme to see: their teams are their first page.
+        return secure_headers(web.Response(status=303, headers={"Location": "/teams"}))
     words = words_for(site, viewer)
     content = site.content()
     figures = overview_figures(site, viewer)
