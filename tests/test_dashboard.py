@@ -355,3 +355,39 @@ def test_no_log_line_holds_a_sign_in_token(world: World, caplog: pytest.LogCaptu
         asyncio.run(scenario())
     assert "/login/redacted" in caplog.text
     assert link.rsplit("/", 1)[1] not in caplog.text
+
+
+def prompt_answered_by(world: World, people: int) -> int:
+    """A prompt broadcast to riverside's team, answered by `people` of its members (with a
+    note each, which no page may show); returns its id."""
+    from bot.engine.features.broadcasts.actions import plan_broadcast
+
+    team = world.directory.team_named("riverside")
+    assert team is not None
+    op, _ = plan_broadcast(world.directory, f"team:{team.id}", "riverside", "prompt",
+                           "outcomes.insight", None, ADMIN, world.clock.now, ("telegram",))
+    commit_ops(world.store, [op])
+    broadcast = world.directory.broadcasts(1)[0]
+    for n in range(people):
+        world.store.db.execute(  # type: ignore[attr-defined]
+            "INSERT INTO broadcast_answers (broadcast_id, user_key, level, note, answered_at) "
+            "VALUES (?, ?, ?, ?, ?)", (broadcast.id, f"telegram:{10 + n}", 1 + n % 4,
+                                       f"secret reflection {n}", world.clock.now))
+    return broadcast.id
+
+
+def test_a_prompts_distribution_is_shown_from_eight_answers(world: World,
+                                                            browser: Browser) -> None:
+    team_world(world, respondents=6, members=9)
+    prompt_answered_by(world, 8)
+    browser.sign_in(link_for(world.member(ADMIN.id)))
+    page = browser.get("/broadcasts").text
+    assert "People per level" in page and "secret reflection" not in page
+
+
+def test_a_prompts_distribution_from_seven_is_withheld(world: World, browser: Browser) -> None:
+    team_world(world, respondents=6, members=9)
+    prompt_answered_by(world, 7)
+    browser.sign_in(link_for(world.member(ADMIN.id)))
+    page = browser.get("/broadcasts").text
+    assert "People per level" not in page and "too few people" in page
