@@ -391,3 +391,25 @@ def test_a_prompts_distribution_from_seven_is_withheld(world: World, browser: Br
     browser.sign_in(link_for(world.member(ADMIN.id)))
     page = browser.get("/broadcasts").text
     assert "People per level" not in page and "too few people" in page
+
+
+def test_what_a_page_shows_is_in_the_viewers_ledger_like_the_chats(world: World,
+                                                                   browser: Browser) -> None:
+    boss = team_world(world, respondents=6)
+    team = world.directory.team_named("riverside")
+    assert team is not None
+    browser.sign_in(link_for(boss))
+    browser.get(f"/teams/{team.id}")
+    released = world.directory.released(f"telegram:{MANAGER}")
+    assert {r.source for r in released} == {f"team:{team.id} round:1"}
+    assert len({r.quantity for r in released}) >= 12
+
+
+def test_dates_are_in_the_viewers_language_and_zone(content: Content) -> None:
+    from bot.dashboard.render import Words
+
+    moment = 1_750_000_000.0  # Sun 15 Jun 2025 15:06:40 UTC
+    assert Words(content, "fr", "Europe/Paris").when(moment) == "15 juin 2025 à 17:06"
+    assert Words(content, "es", None).when(moment) == "15 jun 2025, 15:06"
+    assert Words(content, "en", None).zone_note().startswith("Times are in UTC")
+    assert Words(content, "fr", None).number(3.5) == "3,5"
