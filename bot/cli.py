@@ -28,6 +28,7 @@ from bot.channels.telegram.config import (
     webhook_config,
 )
 from bot.channels.telegram.redaction import redact_text, secrets_from_environment
+from bot.dashboard.messages import PAGE_MESSAGES
 from bot.definitions.checked import load_content
 from bot.definitions.model import PERSONAS, Content
 from bot.definitions.problems import ContentError
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ccbot")
 
 # Every message id the engine and the Telegram channel say; content must define them all.
-SAID_MESSAGES = REQUIRED_MESSAGES + TELEGRAM_MESSAGES
+SAID_MESSAGES = REQUIRED_MESSAGES + TELEGRAM_MESSAGES + PAGE_MESSAGES
 
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
@@ -356,7 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="one JSON object, for monitoring")
     stats.set_defaults(func=cmd_stats)
     from bot.admin.parser import add_commands
+    from bot.dashboard.command import add_dashboard
     add_commands(sub, [common, with_db])
+    add_dashboard(sub, [common, with_db])
     return parser
 
 

@@ -184,3 +184,12 @@ def write_private(path: Path, data: bytes, overwrite: bool) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def responses_file(directory: Directory, content: Content, fmt: str) -> tuple[bytes, int]:
+    """Every broadcast answer as CSV or XLSX bytes (pseudonyms, no notes), and the row count:
+    the dashboard's download, the same rows as `ccbot export responses`."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")
+    header, rows = response_rows(directory, content, include_notes=False)
+    return (_csv_bytes(header, rows) if fmt == "csv" else _xlsx_bytes(header, rows)), len(rows)

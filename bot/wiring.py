@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from bot.engine.coordination import coordination
 from bot.engine.core.feature_api import Feature
 from bot.engine.core.roles import ADMINS_ENV, DirectoryRoles, parse_admins
+from bot.engine.features.dashboard.feature import URL_ENV, DashboardFeature
 from bot.engine.features.practice.feature import PracticeFeature
 from bot.engine.features.reminders.feature import RemindersFeature
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import SetSetting
 from bot.engine.release.rules import RULE_SETTINGS, rules_from
+from bot.storage.dashboard_store import SQLiteDashboard, install_dashboard
 from bot.storage.directory_store import SQLiteDirectory, install
 from bot.storage.practice_store import SQLitePractice, install_practice
 from bot.storage.reminder_store import SQLiteReminders, install_reminders
@@ -30,6 +32,7 @@ class Parts:
     directory: SQLiteDirectory
     practice: SQLitePractice
     reminders: SQLiteReminders
+    dashboard: SQLiteDashboard
 
 
 def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
@@ -58,5 +61,7 @@ def engine_parts(store: SQLiteStore, bot_username: str | None = None) -> Parts:
         found = reminders.reminder(user)
         return found.zone if found else None
 
-    mine: list[Feature] = [PracticeFeature(practice, zone_of), RemindersFeature(reminders)]
-    return Parts([*mine, *features], roles, directory, practice, reminders)
+    mine: list[Feature] = [PracticeFeature(practice, zone_of), RemindersFeature(reminders),
+                           DashboardFeature(os.environ.get(URL_ENV))]
+    return Parts([*mine, *features], roles, directory, practice, reminders,
+                 install_dashboard(store))

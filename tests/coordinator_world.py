@@ -11,18 +11,22 @@ from bot.definitions.model import Content
 from bot.engine.coordination import coordination
 from bot.engine.core.events import Event, Response, UserKey
 from bot.engine.engine import Engine
+from bot.engine.features.dashboard.feature import DashboardFeature
 from bot.engine.features.practice.feature import PracticeFeature
 from bot.engine.features.reminders.feature import RemindersFeature
+from bot.engine.memory.dashboard import attach as attach_dashboard
 from bot.engine.memory.directory import install_memory
 from bot.engine.memory.practice import MemoryPractice
 from bot.engine.memory.practice import attach as attach_practice
 from bot.engine.memory.reminders import attach as attach_reminders
 from bot.engine.memory.store import MemoryStore
 from bot.engine.ports.broadcasts import BroadcastOutbox
+from bot.engine.ports.dashboard import DashboardBook
 from bot.engine.ports.directory import Directory
 from bot.engine.ports.practice import PracticeBook
 from bot.engine.ports.reminders import ReminderBook
 from bot.engine.ports.store import Store
+from bot.storage.dashboard_store import install_dashboard
 from bot.storage.directory_store import install
 from bot.storage.practice_store import install_practice
 from bot.storage.reminder_store import install_reminders
@@ -30,6 +34,7 @@ from bot.storage.sqlite_store import SQLiteStore
 
 ADMIN = UserKey("telegram", "1")
 START = 1_750_000_000.0  # Sun 15 Jun 2025 15:06:40 UTC
+DASHBOARD_URL = "https://dash.example.org"
 
 
 class Clock:
@@ -56,6 +61,7 @@ class World:
             self.outbox: BroadcastOutbox = self.directory
             self.practice: PracticeBook = attach_practice(memory, MemoryPractice())
             self.reminders: ReminderBook = attach_reminders(memory)
+            self.dashboard: DashboardBook = attach_dashboard(memory)
             self.store = memory
         else:
             assert path is not None
@@ -64,13 +70,15 @@ class World:
             self.outbox = self.directory
             self.practice = install_practice(sqlite)
             self.reminders = install_reminders(sqlite)
+            self.dashboard = install_dashboard(sqlite)
             self.store = sqlite
         features, roles = coordination(self.directory, admins, bot_username="testbot",
                                        practice=self.practice)
         self.roles = roles
         self.engine = Engine(content, self.store, clock=self.clock,
                              features=[PracticeFeature(self.practice),
-                                       RemindersFeature(self.reminders), *features], roles=roles)
+                                       RemindersFeature(self.reminders),
+                                       DashboardFeature(DASHBOARD_URL), *features], roles=roles)
         self.ids: Iterator[int] = count(1)
 
     def chat(self, ident: str, channel: str = "telegram") -> Chat:

@@ -13,6 +13,7 @@ from bot.cli import build_parser, main
 from bot.definitions.checked import load_content
 from bot.engine.coordination import coordination
 from bot.engine.engine import Engine
+from bot.engine.features.dashboard.feature import DashboardFeature
 from bot.engine.features.practice.feature import PracticeFeature
 from bot.engine.features.reminders.feature import RemindersFeature
 from bot.engine.memory.directory import install_memory
@@ -33,7 +34,9 @@ def chat_commands() -> set[str]:
     features, roles = coordination(install_memory(store))
     practice = PracticeFeature(attach_practice(store, MemoryPractice()))
     reminders = RemindersFeature(attach_reminders(store))
-    engine = Engine(content, store, features=[practice, reminders, *features], roles=roles)
+    dashboard = DashboardFeature(None)
+    engine = Engine(content, store, features=[practice, reminders, dashboard, *features],
+                    roles=roles)
     assert {c.name for c in ALL_COMMANDS} == set(engine.commands)
     return set(engine.commands)
 

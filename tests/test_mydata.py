@@ -11,6 +11,7 @@ from coordinator_world import ADMIN, World, invite_code
 
 from bot.definitions.model import Content
 from bot.engine.core.events import Event
+from bot.engine.ports.dashboard import Session, View
 from bot.storage.reply_outbox import queue_each_turn
 from bot.storage.sqlite_store import SQLiteStore
 
@@ -54,6 +55,9 @@ def busy_admin(content: Content, path: Path) -> World:
     admin.tap("UTC")
     admin.tap("Save schedule")
     admin.send("/digest on monday 09:00 UTC")
+    admin.send("/dashboard")  # a sign-in link, then a session and a page view on the web
+    world.dashboard.start_session(Session("a-session-hash", str(ADMIN), 0.0, 4e9))
+    world.dashboard.record_view(View(str(ADMIN), "overview", 1.0))
     world.store.db.execute(  # an update received and not yet handled
         "INSERT INTO inbox (channel, update_id, chat_id, user_key, body, received_at) "
         "VALUES ('telegram', 999999, ?, ?, '{}', 0)", (ADMIN.id, str(ADMIN)))
@@ -83,7 +87,8 @@ def test_every_row_naming_the_user_is_in_mydata(content: Content, tmp_path: Path
     data = json.loads(document.data)
     assert set(rows) >= {"users", "answers", "team_members", "teams", "cohorts", "invites",
                          "broadcasts", "schedules", "digests", "latest_levels", "inbox",
-                         "reply_outbox", "commitments", "reminders"}, "reach every table"
+                         "reply_outbox", "commitments", "reminders", "dashboard_links",
+                         "dashboard_sessions", "dashboard_views"}, "reach every table"
     missing = {table: [r for r in table_rows if r not in data.get(table, [])
                        and _plain(r) not in data.get(table, [])]
                for table, table_rows in rows.items()}

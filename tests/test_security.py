@@ -258,6 +258,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='NEW')"): "trigger text, constant",
     ("storage/schema_teams.py", "_STEPS_MATCH.format(row='OLD')"): "trigger text, constant",
     ("channels/telegram/menus.py", "marks"): "', '.join('?' * n): placeholders only",
+    ("storage/dashboard_store.py", "_WEEK_OF.format(at='at')"): "migration text, constant",
+    ("storage/dashboard_store.py", "_WEEK_OF.format(at='NEW.at')"): "trigger text, constant",
+    ("storage/dashboard_store.py", "marks"): "', '.join('?' * n): placeholders only",
+    ("storage/programme_reads.py", "', '.join('?' * len(TRIED))"): "placeholders only",
 }
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|DROP|ALTER|WHERE|FROM|"
                        r"VALUES|JOIN|SET|INTO|AND|OR|IN|ORDER BY|GROUP BY|LIMIT)\b")

@@ -413,8 +413,9 @@ def test_engine_parts_wire_admins_from_the_environment(tmp_path: Path,
         monkeypatch.setenv("CCBOT_BOT_USERNAME", "riverbot")
         parts = engine_parts(store)
         assert parts.roles.roles(UserKey("telegram", "1001")) == {"admin"}
-        assert [f.prefix for f in parts.features] == ["practice", "remind", "tm", "bc", "tv"]
-        assert parts.features[2].bot_username == "riverbot"  # type: ignore[attr-defined]
+        assert [f.prefix for f in parts.features] == ["practice", "remind", "dash", "tm", "bc",
+                                                          "tv"]
+        assert parts.features[3].bot_username == "riverbot"  # type: ignore[attr-defined]
         monkeypatch.setenv("CCBOT_ADMINS", "not-a-number")
         with pytest.raises(AdminsError, match="CCBOT_ADMINS"):
             engine_parts(store)

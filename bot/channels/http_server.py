@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from aiohttp import web
+from aiohttp.web_log import AccessLogger
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,19 @@ MAX_BODY = 1024 * 1024
 # stuck client must not use up the bot's stop budget (app.STOP_GRACE).
 SHUTDOWN_SECONDS = 1.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Paths whose last part is a secret (the dashboard's one-time sign-in links): the access log
+# shows them without it.
+SECRET_PATHS = ("/login/",)
+
+
+class RedactingAccessLog(AccessLogger):
+    """The access log, with the token of a sign-in link replaced by 'redacted'."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        for prefix in SECRET_PATHS:
+            if request.path.startswith(prefix) and len(request.path) > len(prefix):
+                request = request.clone(rel_url=prefix + "redacted")
+        super().log(request, response, time)
 
 
 def application(*route_tables: Iterable[web.AbstractRouteDef],
@@ -37,6 +51,7 @@ async def running(app: web.Application, host: str, port: int) -> AsyncIterator[i
     """Serve `app` on host:port while the block runs; yields the port bound (for port 0)."""
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS,
                            access_log=logging.getLogger("aiohttp.access"),
+                           access_log_class=RedactingAccessLog,
                            access_log_format='%a "%r" %s %b %Tfs')
     await runner.setup()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.engine.core.commands import menu_messages
 from bot.engine.features.broadcasts.feature import BROADCAST_MESSAGES, BroadcastsFeature
 from bot.engine.features.context.cards import CONTEXT_MESSAGES
+from bot.engine.features.dashboard.feature import DASHBOARD_MESSAGES, DashboardFeature
 from bot.engine.features.personal import PERSONAL_COMMANDS
 from bot.engine.features.practice.feature import PRACTICE_MESSAGES, PracticeFeature
 from bot.engine.features.reminders.feature import REMINDER_MESSAGES, RemindersFeature
@@ -14,7 +15,8 @@ from bot.engine.features.teams.feature import TEAMS_MESSAGES, TeamsFeature
 
 # Every command the engine can have, in declaration order; their menu texts are required.
 ALL_COMMANDS = (*PERSONAL_COMMANDS, *PracticeFeature.COMMANDS, *RemindersFeature.COMMANDS,
-                *TeamsFeature.COMMANDS, *BroadcastsFeature.COMMANDS, *TeamViewFeature.COMMANDS)
+                *DashboardFeature.COMMANDS, *TeamsFeature.COMMANDS,
+                *BroadcastsFeature.COMMANDS, *TeamViewFeature.COMMANDS)
 
 REQUIRED_MESSAGES: tuple[str, ...] = (
     "evidence.free_link",
@@ -102,4 +104,5 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
 # (teams.yaml, broadcasts.yaml and team_view.yaml), practice and reminders, and every
 # command's menu text.
 REQUIRED_MESSAGES += (CONTEXT_MESSAGES + TEAMS_MESSAGES + BROADCAST_MESSAGES + TEAM_VIEW_MESSAGES
-                      + PRACTICE_MESSAGES + REMINDER_MESSAGES + menu_messages(ALL_COMMANDS))
+                      + PRACTICE_MESSAGES + REMINDER_MESSAGES + DASHBOARD_MESSAGES
+                      + menu_messages(ALL_COMMANDS))

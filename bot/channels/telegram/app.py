@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from bot.channels.telegram.reloading import Reloading
 from bot.channels.telegram.sqlite_channel import sqlite_channel
 from bot.engine.core.events import UserKey
 from bot.engine.engine import Engine
+from bot.engine.features.dashboard.feature import URL_ENV as DASHBOARD_URL_ENV
 from bot.engine.features.teams.feature import TeamsFeature
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.directory_ops import SetSetting
@@ -179,6 +181,20 @@ def run_webhook(config: TelegramConfig, hook: WebhookConfig, engine: Engine,
     """`ccbot webhook`: serve Telegram's POSTs until SIGTERM."""
     # PTB logs setWebhook's secret_token; with it anyone could post updates as any user.
     redaction.install(config.token, hook.secret)
+    if parts is None:
+        from bot.wiring import engine_parts
+
+        parts = engine_parts(store)
+    beside = dashboard_routes(engine, store, parts)
     return asyncio.run(serve(config, engine, store,
-                             lambda bot, channel: webhook.serve(bot, channel, hook, store), parts,
-                             reloading))
+                             lambda bot, channel: webhook.serve(bot, channel, hook, store,
+                                                                beside), parts, reloading))
+
+
+def dashboard_routes(engine: Engine, store: SQLiteStore, parts: Parts) -> list[Any]:
+    """The dashboard's routes when $CCBOT_DASHBOARD_URL says where it is, else none."""
+    if not os.environ.get(DASHBOARD_URL_ENV):
+        return []
+    from bot.dashboard.app import routes, site_of
+
+    return list(routes(site_of(lambda: engine.content, store, parts)))

@@ -7,7 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -57,25 +57,26 @@ def routes(channel: TelegramChannel, config: WebhookConfig) -> list[web.RouteDef
     return [web.post(config.path, receive)]
 
 
-def application(channel: TelegramChannel, config: WebhookConfig,
-                store: SQLiteStore) -> web.Application:
-    """The webhook and, for operations, GET /healthz (health.py) in one application."""
-    return http_server.application(routes(channel, config), health.routes(store))
+def application(channel: TelegramChannel, config: WebhookConfig, store: SQLiteStore,
+                beside: Sequence[web.RouteDef] = ()) -> web.Application:
+    """The webhook and, for operations, GET /healthz (health.py) in one application, with
+    the routes `beside` (the dashboard's, when it is served here)."""
+    return http_server.application(routes(channel, config), health.routes(store), beside)
 
 
 @contextlib.asynccontextmanager
-async def listening(channel: TelegramChannel, config: WebhookConfig,
-                    store: SQLiteStore) -> AsyncIterator[int]:
+async def listening(channel: TelegramChannel, config: WebhookConfig, store: SQLiteStore,
+                    beside: Sequence[web.RouteDef] = ()) -> AsyncIterator[int]:
     """Serve the webhook on the running event loop while the block runs; yields the port."""
-    async with http_server.running(application(channel, config, store), config.listen,
-                                   config.port) as port:
+    async with http_server.running(application(channel, config, store, beside),
+                                   config.listen, config.port) as port:
         yield port
 
 
 async def serve(bot: Bot, channel: TelegramChannel, config: WebhookConfig,
-                store: SQLiteStore) -> None:
+                store: SQLiteStore, beside: Sequence[web.RouteDef] = ()) -> None:
     """Listen, point Telegram at us, and serve until cancelled."""
-    async with listening(channel, config, store):
+    async with listening(channel, config, store, beside):
         # Listening first, so the first delivery after setWebhook finds us.
         await bot.set_webhook(config.url, secret_token=config.secret,
                               allowed_updates=list(ALLOWED_UPDATES))

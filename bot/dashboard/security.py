@@ -1,0 +1,107 @@
+"""What every dashboard response carries and checks: headers, the client, HTTPS, rate limits.
+
+The headers forbid everything a page does not need: no script at all, styles and images from
+this server only (and charts as data: URIs), no framing, no referrer. A proxy's
+X-Forwarded-* headers are believed only from a proxy on this machine (a loopback peer);
+anyone else could set them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import threading
+import time
+from collections import deque
+
+from aiohttp import web
+
+from bot.channels.http_server import forwarded_for
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+# Sign-in attempts from one address: this many per window, then 429 until the window moves.
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW = 600.0
+
+
+def secure_headers(response: web.StreamResponse) -> web.StreamResponse:
+    """Add the security headers to a response; returns it."""
+    for name, value in HEADERS.items():
+        response.headers[name] = value
+    return response
+
+
+def _peer(request: web.Request) -> str:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return str(peer[0]) if peer else ""
+
+
+def _from_local_proxy(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(_peer(request)).is_loopback
+    except ValueError:
+        return False
+
+
+def client_address(request: web.Request) -> str:
+    """The browser's address: a local proxy's X-Real-Ip / X-Forwarded-For, else the peer."""
+    if _from_local_proxy(request):
+        forwarded = forwarded_for(request.headers.get("X-Real-Ip", ""),
+                                  request.headers.get("X-Forwarded-For", ""))
+        if forwarded is not None:
+            return forwarded
+    return _peer(request) or "unknown"
+
+
+def is_https(request: web.Request) -> bool:
+    """True when the browser reached us over HTTPS (directly, or through a local proxy)."""
+    if request.transport is not None and \
+            request.transport.get_extra_info("sslcontext") is not None:
+        return True
+    return _from_local_proxy(request) and \
+        request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def csrf_token(session_id: str) -> str:
+    """The form token of a session: derived from the session id, useless without it."""
+    return hmac.new(session_id.encode(), b"dashboard-form", hashlib.sha256).hexdigest()
+
+
+def csrf_ok(session_id: str, given: str) -> bool:
+    """True when a form's token belongs to this session (compared in constant time)."""
+    return hmac.compare_digest(csrf_token(session_id).encode(), given.encode("utf-8",
+                                                                             "surrogateescape"))
+
+
+class RateLimit:
+    """At most `limit` events per `window` seconds per key (a sliding window)."""
+
+    def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        """Count one event for `key`; False when it is over the limit."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False
+            events.append(now)
+            if len(self._events) > 10_000:  # forget idle addresses, keep memory bounded
+                self._events = {k: v for k, v in self._events.items() if v}
+            return True

@@ -1,0 +1,1 @@
+"""/dashboard: a one-time sign-in link to the web dashboard."""
