@@ -413,3 +413,22 @@ def test_dates_are_in_the_viewers_language_and_zone(content: Content) -> None:
     assert Words(content, "es", None).when(moment) == "15 jun 2025, 15:06"
     assert Words(content, "en", None).zone_note().startswith("Times are in UTC")
     assert Words(content, "fr", None).number(3.5) == "3,5"
+
+
+def test_a_page_whose_figures_met_another_processs_release_is_decided_again(
+        world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.dashboard import pages
+    from bot.engine.ports.releases import ReleaseConflict
+
+    boss = team_world(world, respondents=6)
+    browser.sign_in(link_for(boss))
+    real, calls = pages.commit_ops, []
+
+    def first_conflicts(store: object, ops: object) -> None:
+        calls.append(ops)
+        if len(calls) == 1:
+            raise ReleaseConflict("the chat released to this viewer meanwhile")
+        real(store, ops)  # type: ignore[arg-type]
+    monkeypatch.setattr(pages, "commit_ops", first_conflicts)
+    page = browser.get("/teams")
+    assert page.status == 200 and len(calls) == 2

@@ -49,7 +49,8 @@ def _row(site: Site, viewer: Viewer, broadcast: Broadcast, locale: str) -> Broad
     content = site.content()
     distribution = view_distribution(site.directory, broadcast, viewer.user, site.clock())
     if distribution is not None and distribution.recorded:
-        commit_ops(site.store, [RecordRelease(distribution.recorded)])
+        commit_ops(site.store, [RecordRelease(distribution.recorded,
+                                              directory_rules(site.directory).minimum)])
     levels: tuple[tuple[str, int], ...] = ()
     question = content.questions.get(broadcast.question or "")
     if distribution is not None and distribution.withheld is None and question is not None:

@@ -128,13 +128,13 @@ async def teams(request: web.Request, site: Site, viewer: Viewer) -> web.StreamR
         number = 1
     shown = viewer.teams[(number - 1) * TEAMS_PER_PAGE:number * TEAMS_PER_PAGE]
     rows: list[TeamRow] = []
-    ops: list[Op] = []
     content = site.content()
     for team in shown:
         view = view_team(site.directory, content, team, viewer.user, site.clock())
-        ops += view.ops
+        # Each team's release is recorded before the next is decided: two teams one person
+        # apart on the same page must be checked against each other.
+        commit_ops(site.store, view.ops)
         rows.append(TeamRow(team.id, team.name, view.release))
-    commit_ops(site.store, ops)
     pages = max(1, -(-len(viewer.teams) // TEAMS_PER_PAGE))
     return render("teams.html", site, viewer, rows=rows, number=number, pages=pages,
                   strands=content.strands)
@@ -155,7 +155,7 @@ def _tried(site: Site, viewer: Viewer, history_ops: list[Op], team_id: int,
                             tried, strands, (*site.directory.released(viewer.user), *earlier),
                             view_rounds.rules, site.clock())
     if release.recorded:
-        history_ops.append(RecordRelease(release.recorded))
+        history_ops.append(RecordRelease(release.recorded, view_rounds.rules.minimum))
     return tuple(zip(strands, release.strands))
 
 

@@ -55,7 +55,7 @@ def view_history(directory: Directory, content: Content, team: Team, viewer: str
                               0, tuple(ledger), view.rules, now)
         release = release_team(content, request)
         if release.recorded:
-            ops.append(RecordRelease(release.recorded))
+            ops.append(RecordRelease(release.recorded, view.rules.minimum))
             ledger += release.recorded
         releases.append(release)
     return TeamHistory(view, tuple(releases), tuple(ops))
