@@ -422,7 +422,7 @@ def test_a_page_whose_figures_met_another_processs_release_is_decided_again(
 
     boss = team_world(world, respondents=6)
     browser.sign_in(link_for(boss))
-    real, calls = pages.commit_ops, []
+    real, calls = commit_ops, []
 
     def first_conflicts(store: object, ops: object) -> None:
         calls.append(ops)
