@@ -82,6 +82,19 @@ def m002_activity(db: Database) -> None:
         DELETE FROM dashboard_steps WHERE user_key = OLD.key; END""")
 
 
+@migrations()
+def m003_forgotten_steps(db: Database) -> None:
+    """A forgotten person's steps stay, under an opaque token (as their round answers do,
+    schema_teams._FORGET_RELEASES): the funnel of a later week is then never one person
+    short of an earlier one, which would say how far the person who left had got."""
+    db.execute("DROP TRIGGER forget_user_dashboard_activity")
+    db.execute("""CREATE TRIGGER forget_user_dashboard_activity AFTER DELETE ON users BEGIN
+        DELETE FROM dashboard_active WHERE user_key = OLD.key;
+        INSERT INTO forgotten_people (token) VALUES ('forgotten:' || lower(hex(randomblob(8))));
+        UPDATE dashboard_steps SET user_key = (SELECT token FROM forgotten_people
+            ORDER BY rowid DESC LIMIT 1) WHERE user_key = OLD.key; END""")
+
+
 class SQLiteDashboard:
     """The dashboard's tables in the bot's database; each write is its own transaction."""
 
@@ -145,6 +158,11 @@ class SQLiteDashboard:
         return [WeekCount(r[0], r[1], r[2], r[3]) for r in self.store.query(
             f"SELECT week_start, metric, population, count FROM dashboard_weeks "
             f"WHERE week_start IN ({marks})", tuple(week_starts))]
+
+    def frozen_funnels(self, until: float) -> list[WeekCount]:
+        return [WeekCount(r[0], r[1], r[2], r[3]) for r in self.store.query(
+            "SELECT week_start, metric, population, count FROM dashboard_weeks "
+            "WHERE metric LIKE 'step:%' AND week_start <= ?", (until,))]
 
     def freeze_weeks(self, counts: list[WeekCount]) -> None:
         with self.store.transaction() as conn:

@@ -26,6 +26,34 @@ def onboarded_at(store: SQLiteStore, user: str) -> float | None:
     return float(rows[0][0] or 0.0) if rows else None
 
 
+def _reflected(store: SQLiteStore, week_starts: Sequence[float], who: str,
+               params: tuple[str, ...]) -> dict[float, set[str]]:
+    """Who did a reflection in each week: all its questions answered within that week and
+    the one before, the last of them in that week. Each week looks over its own two weeks,
+    whichever weeks are asked together, so a frozen count and the viewer's part agree."""
+    first, end = min(week_starts), max(week_starts) + WEEK
+    rows = store.query(
+        "SELECT user_key, cycle, question, at FROM answers WHERE dialogue = 'reflect' AND "
+        "at >= ? AND at < ? AND level IS NOT NULL" + who, (first - WEEK, end, *params))
+    found: dict[float, set[str]] = defaultdict(set)
+    for start in week_starts:
+        questions: dict[tuple[str, Any], set[str]] = defaultdict(set)
+        latest: dict[tuple[str, Any], float] = {}
+        for user, cycle, question, at in rows:
+            if start - WEEK <= at < start + WEEK:
+                questions[user, cycle].add(question)
+                latest[user, cycle] = max(latest.get((user, cycle), at), at)
+        found[start] = {user for (user, cycle), asked in questions.items()
+                        if len(asked) >= REFLECTION_STEPS and latest[user, cycle] >= start}
+    return found
+
+
+def reached_at(store: SQLiteStore, user: str) -> dict[str, float]:
+    """When the user first reached each step of the cycle (question id -> time)."""
+    return {str(r[0]): float(r[1]) for r in store.query(
+        "SELECT question, first_at FROM dashboard_steps WHERE user_key = ?", (user,))}
+
+
 def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequence[str],
                 only: str | None = None) -> list[WeekCount]:
     """Per week: onboarded, active, reflected and tried; and the funnel (`steps`, the cycle's
@@ -50,10 +78,7 @@ def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequenc
         "onboarded": bucket(store.query(
             "SELECT key, created_at FROM users WHERE consent = 1 AND created_at >= ? AND "
             "created_at < ?" + who.replace("user_key", "key"), (first, end, *params))),
-        "reflected": bucket(store.query(
-            "SELECT user_key, MAX(at) FROM answers WHERE dialogue = 'reflect' AND at >= ? AND"
-            " at < ? AND level IS NOT NULL" + who + " GROUP BY user_key, cycle HAVING"
-            " COUNT(DISTINCT question) >= ?", (first - WEEK, end, *params, REFLECTION_STEPS))),
+        "reflected": _reflected(store, week_starts, who, params),
         "tried": bucket(store.query(
             f"SELECT user_key, answered_at FROM commitments WHERE status IN "
             f"({', '.join('?' * len(TRIED))}) AND answered_at >= ? AND answered_at < ?" + who,
