@@ -118,7 +118,6 @@ def test_small_weekly_counts_are_shown(world: World, browser: Browser) -> None:
 
 
 # ----------------------------------------------------------------------------- security
-@pytest.mark.xfail(strict=True, reason="open finding")
 def test_rate_limit_is_bypassed_with_a_made_up_x_real_ip(world: World,
                                                          browser: Browser) -> None:
     """Behind the documented Caddy config (`reverse_proxy 127.0.0.1:8080`) the client's own

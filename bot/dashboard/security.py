@@ -2,8 +2,8 @@
 
 The headers forbid everything a page does not need: no script at all, styles and images from
 this server only (and charts as data: URIs), no framing, no referrer. A proxy's
-X-Forwarded-* headers are believed only from a proxy on this machine (a loopback peer);
-anyone else could set them.
+X-Forwarded-For (its last entry) and X-Forwarded-Proto are believed only from a proxy on this
+machine (a loopback peer); anyone else could set them.
 """
 
 from __future__ import annotations
@@ -55,10 +55,13 @@ def _from_local_proxy(request: web.Request) -> bool:
 
 
 def client_address(request: web.Request) -> str:
-    """The browser's address: a local proxy's X-Real-Ip / X-Forwarded-For, else the peer."""
+    """The browser's address: the last X-Forwarded-For entry a local proxy added, else the peer.
+
+    Only the last entry is the proxy's own: anything before it (and X-Real-Ip, which Caddy
+    passes through from the browser untouched) is whatever the browser sent.
+    """
     if _from_local_proxy(request):
-        forwarded = forwarded_for(request.headers.get("X-Real-Ip", ""),
-                                  request.headers.get("X-Forwarded-For", ""))
+        forwarded = forwarded_for("", request.headers.get("X-Forwarded-For", ""))
         if forwarded is not None:
             return forwarded
     return _peer(request) or "unknown"
