@@ -131,7 +131,6 @@ def test_rate_limit_is_bypassed_with_a_made_up_x_real_ip(world: World,
     assert 429 in statuses, f"15 sign-in guesses from one client, none limited: {statuses}"
 
 
-@pytest.mark.xfail(strict=True, reason="open finding")
 def test_rate_limit_memory_is_not_bounded() -> None:
     """RateLimit 'forgets idle addresses, keeps memory bounded' only drops keys whose deque is
     empty, which never happens within the window: with >10,000 addresses (spoofed X-Real-Ip,

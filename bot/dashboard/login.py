@@ -17,7 +17,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.dashboard.render import Words, page
-from bot.dashboard.security import client_address, csrf_ok, csrf_token, is_https, secure_headers
+from bot.dashboard.security import (
+    client_address,
+    csrf_ok,
+    csrf_token,
+    is_https,
+    rate_key,
+    secure_headers,
+)
 from bot.dashboard.site import Site, Viewer, load_viewer
 from bot.definitions.model import DEFAULT_LOCALE
 from bot.engine.features.dashboard.feature import token_hash
@@ -67,7 +74,7 @@ def routes(site: Site) -> list[web.RouteDef]:
                     csrf="")
 
     async def login(request: web.Request) -> web.StreamResponse:
-        if not site.logins.allow(client_address(request)):
+        if not site.logins.allow(rate_key(client_address(request))):
             log.warning("dashboard sign-in attempts from %s over the limit: refused",
                         client_address(request))
             return message(site, request, 429, "dash.slow_down_title", "dash.slow_down")

@@ -33,6 +33,7 @@ HEADERS = {
 # Sign-in attempts from one address: this many per window, then 429 until the window moves.
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW = 600.0
+LOGIN_KEYS = 10_000  # addresses remembered at most (the least recently seen go first)
 
 
 def secure_headers(response: web.StreamResponse) -> web.StreamResponse:
@@ -67,6 +68,18 @@ def client_address(request: web.Request) -> str:
     return _peer(request) or "unknown"
 
 
+def rate_key(address: str) -> str:
+    """What the sign-in limit counts by: an IPv4 address, or an IPv6 address's /64 (one
+    machine is usually given a whole /64, so counting single IPv6 addresses limits nothing)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 def is_https(request: web.Request) -> bool:
     """True when the browser reached us over HTTPS (directly, or through a local proxy)."""
     if request.transport is not None and \
@@ -88,10 +101,15 @@ def csrf_ok(session_id: str, given: str) -> bool:
 
 
 class RateLimit:
-    """At most `limit` events per `window` seconds per key (a sliding window)."""
+    """At most `limit` events per `window` seconds per key (a sliding window), for at most
+    `keys` keys: past that, the key idle longest is forgotten (it starts afresh if it comes
+    back, which costs an attacker a fresh address per `limit` guesses, as before)."""
 
-    def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW) -> None:
-        self.limit, self.window = limit, window
+    def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW,
+                 keys: int = LOGIN_KEYS) -> None:
+        self.limit, self.window, self.keys = limit, window, keys
+        # Least recently used first: a dict keeps insertion order, and a key is moved to the
+        # end at each event, so eviction takes the first keys in O(1) each.
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -99,12 +117,13 @@ class RateLimit:
         """Count one event for `key`; False when it is over the limit."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            events = self._events.setdefault(key, deque())
+            events = self._events.pop(key, None) or deque()
+            self._events[key] = events
             while events and events[0] <= now - self.window:
                 events.popleft()
             if len(events) >= self.limit:
                 return False
             events.append(now)
-            if len(self._events) > 10_000:  # forget idle addresses, keep memory bounded
-                self._events = {k: v for k, v in self._events.items() if v}
+            while len(self._events) > self.keys:
+                del self._events[next(iter(self._events))]
             return True
