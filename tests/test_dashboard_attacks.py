@@ -141,7 +141,6 @@ def test_rate_limit_memory_is_not_bounded() -> None:
     assert len(limit._events) <= 10_000, f"{len(limit._events)} addresses kept"
 
 
-@pytest.mark.xfail(strict=True, reason="open finding")
 def test_error_responses_lack_the_security_headers(world: World, browser: Browser) -> None:
     """aiohttp's own 404/405 pages, and the HTTPSeeOther a manager gets at '/', are sent
     without CSP, nosniff, Referrer-Policy, Cache-Control: no-store (DASHBOARD.md: 'Every

@@ -17,19 +17,11 @@ from collections import deque
 
 from aiohttp import web
 
-from bot.channels.http_server import forwarded_for
+from bot.channels.http_server import SECURITY_HEADERS, forwarded_for
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
+# The headers every response of the stack carries (bot/channels/http_server.py); the
+# dashboard's own responses set them too, so that a page is safe on any application.
+HEADERS = SECURITY_HEADERS
 # Sign-in attempts from one address: this many per window, then 429 until the window moves.
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW = 600.0
