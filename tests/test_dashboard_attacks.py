@@ -159,7 +159,6 @@ def test_error_responses_lack_the_security_headers(world: World, browser: Browse
     assert status == 303 and "Content-Security-Policy" in headers, headers
 
 
-@pytest.mark.xfail(strict=True, reason="open finding")
 def test_sign_in_accepts_a_cross_site_form_post(world: World, browser: Browser) -> None:
     """Login CSRF: POST /login checks neither Origin nor a form token, so evil.example can
     sign a coordinator's browser into the attacker's (a manager's) session: the victim then

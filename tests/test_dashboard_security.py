@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from coordinator_world import World
+from dashboard_client import Browser, link_for, site_of
+from test_team_view import team_world
+
 from bot.dashboard.security import RateLimit, rate_key
+from bot.definitions.model import Content
+
+
+@pytest.fixture
+def world(content: Content, tmp_path: Path) -> Iterator[World]:
+    made = World(content, "sqlite", tmp_path / "security.db")
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def browser(world: World) -> Iterator[Browser]:
+    made = Browser(site_of(world))
+    yield made
+    made.close()
 
 
 def test_the_sign_in_limit_forgets_the_address_idle_longest_past_its_capacity() -> None:
@@ -29,3 +52,17 @@ def test_ipv6_addresses_are_limited_per_64() -> None:
     assert rate_key("2001:db8::1") == rate_key("2001:db8::ffff:1") == "2001:db8::/64"
     assert rate_key("2001:db8:0:1::1") != rate_key("2001:db8::1")
     assert rate_key("203.0.113.7") == "203.0.113.7"
+
+
+def test_sign_in_is_refused_from_a_form_on_another_site(world: World, browser: Browser) -> None:
+    boss = team_world(world, respondents=6)
+    token = link_for(boss).rsplit("/", 1)[1]
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Sec-Fetch-Site": "same-site"}, {"Origin": "null"}):
+        refused = browser.post("/login", {"token": token}, headers=headers)
+        assert refused.status == 403 and "This form has expired" in refused.text, headers
+    # The link was not used up by the refusals: a form from the dashboard itself signs in.
+    own = str(browser.client.make_url("/")).rstrip("/")
+    signed = browser.post("/login", {"token": token},
+                          headers={"Origin": own, "Sec-Fetch-Site": "same-origin"})
+    assert signed.status == 200 and "/logout" in signed.text

@@ -23,6 +23,7 @@ from bot.dashboard.security import (
     csrf_token,
     is_https,
     rate_key,
+    same_origin,
     secure_headers,
 )
 from bot.dashboard.site import Site, Viewer, load_viewer
@@ -78,6 +79,8 @@ def routes(site: Site) -> list[web.RouteDef]:
             log.warning("dashboard sign-in attempts from %s over the limit: refused",
                         client_address(request))
             return message(site, request, 429, "dash.slow_down_title", "dash.slow_down")
+        if not same_origin(request):
+            return message(site, request, 403, "dash.form_bad_title", "dash.form_bad")
         form = await request.post()
         token = str(form.get("token", ""))[:TOKEN_CHARS]
         user = site.book.redeem(token_hash(token), site.clock()) if token else None

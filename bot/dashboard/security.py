@@ -14,6 +14,7 @@ import ipaddress
 import threading
 import time
 from collections import deque
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -79,6 +80,20 @@ def is_https(request: web.Request) -> bool:
         return True
     return _from_local_proxy(request) and \
         request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def same_origin(request: web.Request) -> bool:
+    """False when the browser says a form comes from another site (login CSRF: a page
+    elsewhere posting someone else's sign-in link, so that the victim works in the
+    attacker's session). Browsers send Sec-Fetch-Site and Origin with every form POST; a
+    client that sends neither is no browser another site could drive."""
+    fetch_site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == request.host.lower()
 
 
 def csrf_token(session_id: str) -> str:
