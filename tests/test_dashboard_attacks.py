@@ -333,7 +333,6 @@ def test_sequential_control_hillside_after_riverside_is_withheld(
     assert not _ledger_pairs_one_apart(world, f"telegram:{MANAGER}")
 
 
-@pytest.mark.xfail(strict=True, reason="open finding")
 def test_a_session_survives_losing_the_role_if_no_page_was_opened_meanwhile(
         world: World, browser: Browser) -> None:
     """'Sessions end when the person loses the role' is done lazily, at the next request

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from coordinator_world import World
 from dashboard_client import Browser, link_for, site_of
-from test_team_view import team_world
+from test_team_view import MANAGER, team_world
 
 from bot.dashboard.security import RateLimit, rate_key
 from bot.definitions.model import Content
+from bot.engine.ports.directory import commit_ops
+from bot.engine.ports.directory_ops import GrantRole, LeaveTeam, RevokeRole
 
 
 @pytest.fixture
@@ -66,3 +68,26 @@ def test_sign_in_is_refused_from_a_form_on_another_site(world: World, browser: B
     signed = browser.post("/login", {"token": token},
                           headers={"Origin": own, "Sec-Fetch-Site": "same-origin"})
     assert signed.status == 200 and "/logout" in signed.text
+
+
+def _sessions(world: World) -> int:
+    return int(world.store.query("SELECT COUNT(*) FROM dashboard_sessions")[0][0])  # type: ignore[attr-defined]
+
+
+def test_leaving_the_team_ends_a_managers_sessions(world: World, browser: Browser) -> None:
+    boss = team_world(world, respondents=6)
+    browser.sign_in(link_for(boss))
+    team = world.directory.team_named("riverside")
+    assert team is not None and _sessions(world) == 1
+    commit_ops(world.store, [LeaveTeam(team.id, f"telegram:{MANAGER}")])
+    assert _sessions(world) == 0
+
+
+def test_a_revoked_coordinator_role_ends_the_sessions(world: World, browser: Browser) -> None:
+    boss = team_world(world, respondents=6)
+    commit_ops(world.store, [GrantRole(f"telegram:{MANAGER}", "coordinator", None, 0.0)])
+    browser.sign_in(link_for(boss))
+    assert _sessions(world) == 1
+    commit_ops(world.store, [RevokeRole(f"telegram:{MANAGER}", "coordinator")])
+    assert _sessions(world) == 0
+    assert browser.get("/").status == 401

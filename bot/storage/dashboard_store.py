@@ -95,6 +95,20 @@ def m003_forgotten_steps(db: Database) -> None:
             ORDER BY rowid DESC LIMIT 1) WHERE user_key = OLD.key; END""")
 
 
+@migrations()
+def m004_sessions_end_with_the_role(db: Database) -> None:
+    """A withdrawn role ends the person's dashboard sessions at once (a team's manager made a
+    member or removed, a coordinator or admin grant revoked): a browser left signed in must
+    not work again if the role comes back later. Rights are still checked at every request."""
+    end = "DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key;"
+    db.execute(f"""CREATE TRIGGER dashboard_end_on_demotion AFTER UPDATE OF role ON team_members
+        WHEN OLD.role = 'manager' AND NEW.role IS NOT 'manager' BEGIN {end} END""")
+    db.execute(f"""CREATE TRIGGER dashboard_end_on_removal AFTER DELETE ON team_members
+        WHEN OLD.role = 'manager' BEGIN {end} END""")
+    db.execute(f"""CREATE TRIGGER dashboard_end_on_revoke AFTER DELETE ON role_grants
+        BEGIN {end} END""")
+
+
 class SQLiteDashboard:
     """The dashboard's tables in the bot's database; each write is its own transaction."""
 
