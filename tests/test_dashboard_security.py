@@ -91,3 +91,28 @@ def test_a_revoked_coordinator_role_ends_the_sessions(world: World, browser: Bro
     commit_ops(world.store, [RevokeRole(f"telegram:{MANAGER}", "coordinator")])
     assert _sessions(world) == 0
     assert browser.get("/").status == 401
+
+
+def test_a_page_view_is_logged_with_numbers_only_never_what_was_typed(
+        world: World, browser: Browser) -> None:
+    boss = team_world(world, respondents=6)
+    browser.sign_in(link_for(boss))
+    team = world.directory.team_named("riverside")
+    assert team is not None
+    browser.get(f"/teams/{team.id}")
+    browser.get("/teams/Ann%20is%20leaving")
+    browser.get("/teams/" + "9" * 40)
+    pages = [v.page for v in world.dashboard.views(f"telegram:{MANAGER}")]
+    assert pages[-3:] == [f"team:{team.id}", "team:?", "team:?"]
+
+
+def test_the_team_pages_round_dates_are_in_the_viewers_language(world: World,
+                                                                  browser: Browser) -> None:
+    boss = team_world(world, respondents=6)
+    boss.send("/language fr")
+    team = world.directory.team_named("riverside")
+    assert team is not None
+    browser.sign_in(link_for(boss))
+    text = browser.get(f"/teams/{team.id}").text
+    closed = text[text.index("clos le"):].split("</p>")[0]
+    assert "UTC" not in closed and " à " in closed, closed

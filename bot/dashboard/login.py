@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -128,11 +128,18 @@ def signed_in(site: Site, name: str, handler: Page) -> Handler:
             site.book.end_sessions_of(session.user)
             return message(site, request, 403, "dash.no_role_title", "dash.no_role")
         if request.method == "GET":
-            site.book.record_view(View(viewer.user, name.format(**request.match_info),
+            site.book.record_view(View(viewer.user, page_name(name, request.match_info),
                                           site.clock()))
         return await handler(request, site, viewer)
 
     return run
+
+
+def page_name(name: str, path: Mapping[str, str]) -> str:
+    """The page's name as logged: the path's numbers in it, anything else as '?', so that
+    nothing typed in the address bar (or a link made to be logged) reaches dashboard_views."""
+    return name.format(**{key: value if value.isdigit() and len(value) <= 12 else "?"
+                          for key, value in path.items()})
 
 
 def form_token(viewer: Viewer) -> str:

@@ -185,7 +185,7 @@ async def team(request: web.Request, site: Site, viewer: Viewer) -> web.StreamRe
     commit_ops(site.store, ops)
     view = history.view
     report = team_report(content, words.locale, found.name, view.release, view.rules,
-                         view.rounds.open.closes_at)
+                         view.rounds.open.closes_at, words.when)
     chart = team_svg(report.chart) if report.chart is not None else None
     rounds = (view.release, *history.earlier)
     return render("team.html", site, viewer, team=found, rounds=rounds, report=report,
