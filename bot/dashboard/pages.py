@@ -79,7 +79,10 @@ def overview_figures(site: Site, viewer: Viewer) -> Overview:
     wanted += [(weeks[-1], step_metric(n)) for n in range(1, len(steps) + 1)]
     missing = sorted({w for w, m in wanted if (w, m) not in have})
     if missing:
-        site.book.freeze_weeks(week_counts(site.store, missing, steps))
+        # A funnel is frozen for the newest closed week only, so that the chain of funnels
+        # release_funnel walks only ever grows at its end.
+        site.book.freeze_weeks([c for c in week_counts(site.store, missing, steps)
+                                if c.metric in WEEKLY or c.week_start == weeks[-1]])
         frozen = site.book.frozen_weeks(weeks)  # what was frozen first stands
     by_key = {(c.week_start, c.metric): c for c in frozen}
     ordered = [by_key[key] for key in wanted if key in by_key and key[1] in WEEKLY]
