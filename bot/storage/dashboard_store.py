@@ -12,6 +12,7 @@ from sqlite_utils.migrations import Migrations
 from bot.engine.core.records import Op
 from bot.engine.ports.dashboard import IssueLogin, Session, View, WeekCount
 from bot.engine.ports.store import StoreError
+from bot.storage import schema_teams
 from bot.storage.sqlite_store import SQLiteStore, explain
 
 # Its own migration set, applied after the core one (as practice_store's).
@@ -100,13 +101,14 @@ def m004_sessions_end_with_the_role(db: Database) -> None:
     """A withdrawn role ends the person's dashboard sessions at once (a team's manager made a
     member or removed, a coordinator or admin grant revoked): a browser left signed in must
     not work again if the role comes back later. Rights are still checked at every request."""
-    end = "DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key;"
-    db.execute(f"""CREATE TRIGGER dashboard_end_on_demotion AFTER UPDATE OF role ON team_members
-        WHEN OLD.role = 'manager' AND NEW.role IS NOT 'manager' BEGIN {end} END""")
-    db.execute(f"""CREATE TRIGGER dashboard_end_on_removal AFTER DELETE ON team_members
-        WHEN OLD.role = 'manager' BEGIN {end} END""")
-    db.execute(f"""CREATE TRIGGER dashboard_end_on_revoke AFTER DELETE ON role_grants
-        BEGIN {end} END""")
+    db.execute("""CREATE TRIGGER dashboard_end_on_demotion AFTER UPDATE OF role ON team_members
+        WHEN OLD.role = 'manager' AND NEW.role IS NOT 'manager' BEGIN
+        DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key; END""")
+    db.execute("""CREATE TRIGGER dashboard_end_on_removal AFTER DELETE ON team_members
+        WHEN OLD.role = 'manager' BEGIN
+        DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key; END""")
+    db.execute("""CREATE TRIGGER dashboard_end_on_revoke AFTER DELETE ON role_grants BEGIN
+        DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key; END""")
 
 
 class SQLiteDashboard:
@@ -193,8 +195,12 @@ def _issue(conn: sqlite3.Connection, op: Op) -> None:
 
 
 def install_dashboard(store: SQLiteStore) -> SQLiteDashboard:
-    """Apply the dashboard migrations, register its op and its /mydata tables."""
+    """Apply the dashboard migrations, register its op and its /mydata tables.
+
+    Its triggers are on the coordinator tables (roles end sessions) and keep a forgotten
+    person's steps under a `forgotten_people` token: those migrations come first."""
     try:
+        schema_teams.migrations.apply(store.db)
         migrations.apply(store.db)
     except sqlite3.Error as exc:
         raise StoreError(explain(exc, store.path)) from exc
