@@ -35,17 +35,21 @@ def _reflected(store: SQLiteStore, week_starts: Sequence[float], who: str,
     rows = store.query(
         "SELECT user_key, cycle, question, at FROM answers WHERE dialogue = 'reflect' AND "
         "at >= ? AND at < ? AND level IS NOT NULL" + who, (first - WEEK, end, *params))
-    found: dict[float, set[str]] = defaultdict(set)
-    for start in week_starts:
-        questions: dict[tuple[str, Any], set[str]] = defaultdict(set)
-        latest: dict[tuple[str, Any], float] = {}
-        for user, cycle, question, at in rows:
-            if start - WEEK <= at < start + WEEK:
-                questions[user, cycle].add(question)
-                latest[user, cycle] = max(latest.get((user, cycle), at), at)
-        found[start] = {user for (user, cycle), asked in questions.items()
-                        if len(asked) >= REFLECTION_STEPS and latest[user, cycle] >= start}
-    return found
+    wanted = set(week_starts)
+    # Per week start: (user, cycle) -> questions answered in that week and the one before,
+    # and whether one of them was in that week itself. Each row is seen once.
+    asked: dict[float, dict[tuple[str, Any], set[str]]] = defaultdict(lambda: defaultdict(set))
+    in_week: dict[float, set[tuple[str, Any]]] = defaultdict(set)
+    for user, cycle, question, at in rows:
+        week = first + ((at - first) // WEEK) * WEEK
+        if week in wanted:
+            asked[week][user, cycle].add(question)
+            in_week[week].add((user, cycle))
+        if week + WEEK in wanted:
+            asked[week + WEEK][user, cycle].add(question)
+    return {start: {user for (user, cycle), questions in asked[start].items()
+                    if len(questions) >= REFLECTION_STEPS and (user, cycle) in in_week[start]}
+            for start in week_starts}
 
 
 def reached_at(store: SQLiteStore, user: str) -> dict[str, float]:
