@@ -90,8 +90,10 @@ def same_origin(request: web.Request) -> bool:
     fetch_site = request.headers.get("Sec-Fetch-Site", "").lower()
     if fetch_site and fetch_site not in ("same-origin", "none"):
         return False
-    origin = request.headers.get("Origin")
-    if origin is None:
+    origin = request.headers.get("Origin", "null")
+    if origin == "null":
+        # What a browser sends under our own Referrer-Policy: no-referrer (and an attacker's
+        # page can choose it too): it says nothing, so Sec-Fetch-Site above decides.
         return True
     return urlsplit(origin).netloc.lower() == request.host.lower()
 
