@@ -12,12 +12,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from bot.dashboard.render import Words, page
-from bot.dashboard.security import client_address, csrf_ok, csrf_token, is_https, secure_headers
+from bot.dashboard.security import (
+    client_address,
+    csrf_ok,
+    csrf_token,
+    is_https,
+    rate_key,
+    same_origin,
+    secure_headers,
+)
 from bot.dashboard.site import Site, Viewer, load_viewer
 from bot.definitions.model import DEFAULT_LOCALE
 from bot.engine.features.dashboard.feature import token_hash
@@ -67,10 +75,12 @@ def routes(site: Site) -> list[web.RouteDef]:
                     csrf="")
 
     async def login(request: web.Request) -> web.StreamResponse:
-        if not site.logins.allow(client_address(request)):
+        if not site.logins.allow(rate_key(client_address(request))):
             log.warning("dashboard sign-in attempts from %s over the limit: refused",
                         client_address(request))
             return message(site, request, 429, "dash.slow_down_title", "dash.slow_down")
+        if not same_origin(request):
+            return message(site, request, 403, "dash.form_bad_title", "dash.form_bad")
         form = await request.post()
         token = str(form.get("token", ""))[:TOKEN_CHARS]
         user = site.book.redeem(token_hash(token), site.clock()) if token else None
@@ -118,11 +128,18 @@ def signed_in(site: Site, name: str, handler: Page) -> Handler:
             site.book.end_sessions_of(session.user)
             return message(site, request, 403, "dash.no_role_title", "dash.no_role")
         if request.method == "GET":
-            site.book.record_view(View(viewer.user, name.format(**request.match_info),
+            site.book.record_view(View(viewer.user, page_name(name, request.match_info),
                                           site.clock()))
         return await handler(request, site, viewer)
 
     return run
+
+
+def page_name(name: str, path: Mapping[str, str]) -> str:
+    """The page's name as logged: the path's numbers in it, anything else as '?', so that
+    nothing typed in the address bar (or a link made to be logged) reaches dashboard_views."""
+    return name.format(**{key: value if value.isdigit() and len(value) <= 12 else "?"
+                          for key, value in path.items()})
 
 
 def form_token(viewer: Viewer) -> str:

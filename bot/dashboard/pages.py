@@ -23,17 +23,19 @@ from bot.engine.features.team_view.words import team_report
 from bot.engine.ports.directory import commit_ops
 from bot.engine.ports.releases import RecordRelease
 from bot.engine.release.counts import (
+    WEEK,
     WEEKLY,
     CountFigure,
     closed_weeks,
     release_counts,
+    release_funnel,
     step_metric,
 )
 from bot.engine.release.figures import Figure, TeamRelease
 from bot.engine.release.history import view_history
 from bot.engine.release.practice import release_tried
 from bot.engine.release.requests import TeamView, directory_rules, view_team
-from bot.storage.programme_reads import onboarded_at, week_counts
+from bot.storage.programme_reads import onboarded_at, reached_at, week_counts
 
 WEEKS_SHOWN = 8
 TEAMS_PER_PAGE = 20
@@ -77,18 +79,27 @@ def overview_figures(site: Site, viewer: Viewer) -> Overview:
     wanted += [(weeks[-1], step_metric(n)) for n in range(1, len(steps) + 1)]
     missing = sorted({w for w, m in wanted if (w, m) not in have})
     if missing:
-        site.book.freeze_weeks(week_counts(site.store, missing, steps))
+        # A funnel is frozen for the newest closed week only, so that the chain of funnels
+        # release_funnel walks only ever grows at its end.
+        site.book.freeze_weeks([c for c in week_counts(site.store, missing, steps)
+                                if c.metric in WEEKLY or c.week_start == weeks[-1]])
         frozen = site.book.frozen_weeks(weeks)  # what was frozen first stands
     by_key = {(c.week_start, c.metric): c for c in frozen}
-    ordered = [by_key[key] for key in wanted if key in by_key]
+    ordered = [by_key[key] for key in wanted if key in by_key and key[1] in WEEKLY]
     mine = {(c.week_start, c.metric) for c in week_counts(site.store, weeks, steps,
                                                            only=viewer.user) if c.count}
-    released = release_counts(ordered, mine, onboarded_at(site.store, viewer.user),
-                              directory_rules(site.directory))
-    per_week = {w: tuple(f for f in released if f.week_start == w and f.metric in WEEKLY)
-                for w in weeks}
-    funnel = tuple((steps[int(f.metric.split(":")[1]) - 1], f) for f in released
-                   if f.metric.startswith("step:") and f.week_start == weeks[-1])
+    joined, rules = onboarded_at(site.store, viewer.user), directory_rules(site.directory)
+    released = release_counts(ordered, mine, joined, rules)
+    per_week = {w: tuple(f for f in released if f.week_start == w) for w in weeks}
+    # The funnel: released along every funnel frozen so far, with the viewer's own steps.
+    history = site.book.frozen_funnels(weeks[-1])
+    reached = reached_at(site.store, viewer.user)
+    numbers = {step_metric(n): question for n, question in enumerate(steps, start=1)}
+    mine_steps = {(c.week_start, c.metric) for c in history if c.metric in numbers
+                  and reached.get(numbers[c.metric], float("inf")) < c.week_start + WEEK}
+    funnel = tuple((numbers[f.metric], f) for f in release_funnel(history, mine_steps, joined,
+                                                                   rules, weeks[-1])
+                   if f.metric in numbers)
     return Overview(tuple((w, per_week[w]) for w in reversed(weeks)), funnel, weeks[-1])
 
 
@@ -177,7 +188,7 @@ async def team(request: web.Request, site: Site, viewer: Viewer) -> web.StreamRe
     commit_ops(site.store, ops)
     view = history.view
     report = team_report(content, words.locale, found.name, view.release, view.rules,
-                         view.rounds.open.closes_at)
+                         view.rounds.open.closes_at, words.when)
     chart = team_svg(report.chart) if report.chart is not None else None
     rounds = (view.release, *history.earlier)
     return render("team.html", site, viewer, team=found, rounds=rounds, report=report,

@@ -12,6 +12,7 @@ from sqlite_utils.migrations import Migrations
 from bot.engine.core.records import Op
 from bot.engine.ports.dashboard import IssueLogin, Session, View, WeekCount
 from bot.engine.ports.store import StoreError
+from bot.storage import schema_teams
 from bot.storage.sqlite_store import SQLiteStore, explain
 
 # Its own migration set, applied after the core one (as practice_store's).
@@ -82,6 +83,34 @@ def m002_activity(db: Database) -> None:
         DELETE FROM dashboard_steps WHERE user_key = OLD.key; END""")
 
 
+@migrations()
+def m003_forgotten_steps(db: Database) -> None:
+    """A forgotten person's steps stay, under an opaque token (as their round answers do,
+    schema_teams._FORGET_RELEASES): the funnel of a later week is then never one person
+    short of an earlier one, which would say how far the person who left had got."""
+    db.execute("DROP TRIGGER forget_user_dashboard_activity")
+    db.execute("""CREATE TRIGGER forget_user_dashboard_activity AFTER DELETE ON users BEGIN
+        DELETE FROM dashboard_active WHERE user_key = OLD.key;
+        INSERT INTO forgotten_people (token) VALUES ('forgotten:' || lower(hex(randomblob(8))));
+        UPDATE dashboard_steps SET user_key = (SELECT token FROM forgotten_people
+            ORDER BY rowid DESC LIMIT 1) WHERE user_key = OLD.key; END""")
+
+
+@migrations()
+def m004_sessions_end_with_the_role(db: Database) -> None:
+    """A withdrawn role ends the person's dashboard sessions at once (a team's manager made a
+    member or removed, a coordinator or admin grant revoked): a browser left signed in must
+    not work again if the role comes back later. Rights are still checked at every request."""
+    db.execute("""CREATE TRIGGER dashboard_end_on_demotion AFTER UPDATE OF role ON team_members
+        WHEN OLD.role = 'manager' AND NEW.role IS NOT 'manager' BEGIN
+        DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key; END""")
+    db.execute("""CREATE TRIGGER dashboard_end_on_removal AFTER DELETE ON team_members
+        WHEN OLD.role = 'manager' BEGIN
+        DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key; END""")
+    db.execute("""CREATE TRIGGER dashboard_end_on_revoke AFTER DELETE ON role_grants BEGIN
+        DELETE FROM dashboard_sessions WHERE user_key = OLD.user_key; END""")
+
+
 class SQLiteDashboard:
     """The dashboard's tables in the bot's database; each write is its own transaction."""
 
@@ -146,6 +175,11 @@ class SQLiteDashboard:
             f"SELECT week_start, metric, population, count FROM dashboard_weeks "
             f"WHERE week_start IN ({marks})", tuple(week_starts))]
 
+    def frozen_funnels(self, until: float) -> list[WeekCount]:
+        return [WeekCount(r[0], r[1], r[2], r[3]) for r in self.store.query(
+            "SELECT week_start, metric, population, count FROM dashboard_weeks "
+            "WHERE metric LIKE 'step:%' AND week_start <= ?", (until,))]
+
     def freeze_weeks(self, counts: list[WeekCount]) -> None:
         with self.store.transaction() as conn:
             conn.executemany("INSERT OR IGNORE INTO dashboard_weeks (week_start, metric, "
@@ -161,8 +195,12 @@ def _issue(conn: sqlite3.Connection, op: Op) -> None:
 
 
 def install_dashboard(store: SQLiteStore) -> SQLiteDashboard:
-    """Apply the dashboard migrations, register its op and its /mydata tables."""
+    """Apply the dashboard migrations, register its op and its /mydata tables.
+
+    Its triggers are on the coordinator tables (roles end sessions) and keep a forgotten
+    person's steps under a `forgotten_people` token: those migrations come first."""
     try:
+        schema_teams.migrations.apply(store.db)
         migrations.apply(store.db)
     except sqlite3.Error as exc:
         raise StoreError(explain(exc, store.path)) from exc

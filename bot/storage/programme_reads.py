@@ -26,6 +26,38 @@ def onboarded_at(store: SQLiteStore, user: str) -> float | None:
     return float(rows[0][0] or 0.0) if rows else None
 
 
+def _reflected(store: SQLiteStore, week_starts: Sequence[float], who: str,
+               params: tuple[str, ...]) -> dict[float, set[str]]:
+    """Who did a reflection in each week: all its questions answered within that week and
+    the one before, the last of them in that week. Each week looks over its own two weeks,
+    whichever weeks are asked together, so a frozen count and the viewer's part agree."""
+    first, end = min(week_starts), max(week_starts) + WEEK
+    rows = store.query(
+        "SELECT user_key, cycle, question, at FROM answers WHERE dialogue = 'reflect' AND "
+        "at >= ? AND at < ? AND level IS NOT NULL" + who, (first - WEEK, end, *params))
+    wanted = set(week_starts)
+    # Per week start: (user, cycle) -> questions answered in that week and the one before,
+    # and whether one of them was in that week itself. Each row is seen once.
+    asked: dict[float, dict[tuple[str, Any], set[str]]] = defaultdict(lambda: defaultdict(set))
+    in_week: dict[float, set[tuple[str, Any]]] = defaultdict(set)
+    for user, cycle, question, at in rows:
+        week = first + ((at - first) // WEEK) * WEEK
+        if week in wanted:
+            asked[week][user, cycle].add(question)
+            in_week[week].add((user, cycle))
+        if week + WEEK in wanted:
+            asked[week + WEEK][user, cycle].add(question)
+    return {start: {user for (user, cycle), questions in asked[start].items()
+                    if len(questions) >= REFLECTION_STEPS and (user, cycle) in in_week[start]}
+            for start in week_starts}
+
+
+def reached_at(store: SQLiteStore, user: str) -> dict[str, float]:
+    """When the user first reached each step of the cycle (question id -> time)."""
+    return {str(r[0]): float(r[1]) for r in store.query(
+        "SELECT question, first_at FROM dashboard_steps WHERE user_key = ?", (user,))}
+
+
 def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequence[str],
                 only: str | None = None) -> list[WeekCount]:
     """Per week: onboarded, active, reflected and tried; and the funnel (`steps`, the cycle's
@@ -50,10 +82,7 @@ def week_counts(store: SQLiteStore, week_starts: Sequence[float], steps: Sequenc
         "onboarded": bucket(store.query(
             "SELECT key, created_at FROM users WHERE consent = 1 AND created_at >= ? AND "
             "created_at < ?" + who.replace("user_key", "key"), (first, end, *params))),
-        "reflected": bucket(store.query(
-            "SELECT user_key, MAX(at) FROM answers WHERE dialogue = 'reflect' AND at >= ? AND"
-            " at < ? AND level IS NOT NULL" + who + " GROUP BY user_key, cycle HAVING"
-            " COUNT(DISTINCT question) >= ?", (first - WEEK, end, *params, REFLECTION_STEPS))),
+        "reflected": _reflected(store, week_starts, who, params),
         "tried": bucket(store.query(
             f"SELECT user_key, answered_at FROM commitments WHERE status IN "
             f"({', '.join('?' * len(TRIED))}) AND answered_at >= ? AND answered_at < ?" + who,

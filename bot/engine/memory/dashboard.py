@@ -70,6 +70,11 @@ class MemoryDashboard:
         with self._lock:
             return [c for c in self._weeks.values() if c.week_start in wanted]
 
+    def frozen_funnels(self, until: float) -> list[WeekCount]:
+        with self._lock:
+            return [c for c in self._weeks.values()
+                    if c.metric.startswith("step:") and c.week_start <= until]
+
     def freeze_weeks(self, counts: list[WeekCount]) -> None:
         with self._lock:
             for count in counts:

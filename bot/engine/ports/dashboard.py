@@ -83,6 +83,10 @@ class DashboardBook(Protocol):
         """The counts frozen so far for these weeks."""
         ...
 
+    def frozen_funnels(self, until: float) -> list[WeekCount]:
+        """Every funnel count ('step:<n>') frozen so far, of weeks starting by `until`."""
+        ...
+
     def freeze_weeks(self, counts: list[WeekCount]) -> None:
         """Freeze counts; a week's metric frozen before keeps its first value."""
         ...

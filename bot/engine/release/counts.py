@@ -4,10 +4,14 @@ The programme overview shows, for closed weeks only, how many people were onboar
 did a reflection or tried something, and how far people got in the 12 steps of the cycle.
 Each figure is a count of the people with a property among a *population*: everyone
 onboarded by the end of that week. A count is shown only when its population holds at least
-`Rules.minimum` people besides the viewer, and never counts the viewer. The counts of a
-closed week are frozen the first time they are computed (bot/storage/dashboard_store.py), so
-a figure never changes afterwards: a /forget, or anything that happens later, cannot be
-found by comparing two looks at the same week (docs/PRIVACY.md, "The dashboard's counts").
+`Rules.minimum` people besides the viewer, never counts the viewer, and is itself 0 or at
+least the minimum (a count of 1 is one person's doing). The counts of a closed week are
+frozen the first time they are computed (bot/storage/dashboard_store.py), so a figure never
+changes afterwards: a /forget, or anything that happens later, cannot be found by comparing
+two looks at the same week. The funnel is cumulative (who reached a step by then), so two
+weeks' funnels differ by who progressed between them: a step is shown only when it differs
+from the last shown value of that step by 0 or by the minimum or more (`release_funnel`;
+docs/PRIVACY.md, "The dashboard's counts").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.engine.ports.dashboard import WeekCount
-from bot.engine.release.figures import TOO_FEW
+from bot.engine.release.figures import DIFFERENCING, TOO_FEW
 from bot.engine.release.rules import Rules
 
 WEEK = 7 * 86_400.0
@@ -66,6 +70,50 @@ def release_counts(frozen: Sequence[WeekCount], viewer_in: Collection[tuple[floa
                                        max(population, 0), TOO_FEW))
             continue
         mine = 1 if (frozen_count.week_start, frozen_count.metric) in viewer_in else 0
-        figures.append(CountFigure(frozen_count.week_start, frozen_count.metric,
-                                   frozen_count.count - mine, population))
+        count = frozen_count.count - mine
+        if small(count, rules):
+            figures.append(CountFigure(frozen_count.week_start, frozen_count.metric, None,
+                                       population, TOO_FEW))
+            continue
+        figures.append(CountFigure(frozen_count.week_start, frozen_count.metric, count,
+                                   population))
+    return tuple(figures)
+
+
+def small(count: int, rules: Rules) -> bool:
+    """True for a count (or a change of one) of 1 to minimum - 1 people, either way: it
+    would be what so few people did."""
+    return 0 < abs(count) < rules.minimum
+
+
+def release_funnel(frozen: Sequence[WeekCount], viewer_in: Collection[tuple[float, str]],
+                   viewer_onboarded_at: float | None, rules: Rules,
+                   week_start: float) -> tuple[CountFigure, ...]:
+    """The funnel of `week_start` as `viewer` may see it, one figure per step metric.
+
+    `frozen` holds every frozen funnel count up to that week (all weeks ever frozen, any
+    order). Each step is released along the chain of its frozen weeks, oldest first: a week's
+    count is shown when `release_counts` shows it and it differs from the step's last shown
+    count by 0 or by the minimum or more. The facts only ever grow (a forgotten person's
+    steps stay, under an opaque token), so any two shown counts of a step differ by 0 or by
+    the minimum or more: no two looks give away how far fewer people got.
+    """
+    by_metric: dict[str, list[WeekCount]] = {}
+    for count in frozen:
+        if count.week_start <= week_start:
+            by_metric.setdefault(count.metric, []).append(count)
+    figures = []
+    for metric in sorted(by_metric, key=lambda m: int(m.split(":")[1])):
+        last: int | None = None
+        figure: CountFigure | None = None
+        for count in sorted(by_metric[metric], key=lambda c: c.week_start):
+            (figure,) = release_counts([count], viewer_in, viewer_onboarded_at, rules)
+            if figure.count is not None and last is not None and small(figure.count - last,
+                                                                        rules):
+                figure = CountFigure(figure.week_start, metric, None, figure.population,
+                                     DIFFERENCING)
+            if figure.count is not None:
+                last = figure.count
+        if figure is not None and figure.week_start == week_start:
+            figures.append(figure)
     return tuple(figures)

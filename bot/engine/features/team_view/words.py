@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.definitions.model import Content
@@ -67,17 +68,18 @@ def _number(value: float) -> str:
 
 
 def team_report(content: Content, locale: str, team: str, release: TeamRelease, rules: Rules,
-                next_close: float) -> TeamReport:
-    """Every message of a team view, in `locale`; `next_close` is when the open round closes."""
+                next_close: float, when: Callable[[float], str] = utc_text) -> TeamReport:
+    """Every message of a team view, in `locale`; `next_close` is when the open round closes;
+    `when` writes a moment (the chat: UTC; the dashboard: the viewer's language and zone)."""
     def t(message_id: str, **values: object) -> str:
         return content.text(message_id, locale, **values)
 
     lines = [t("tv.title", team=team)]
     if release.round_number is None or release.round_closed_at is None:
-        lines.append(t("rel.no_round", closes=utc_text(next_close)))
+        lines.append(t("rel.no_round", closes=when(next_close)))
     else:
         lines.append(t("rel.round_closed", number=release.round_number,
-                       closed=utc_text(release.round_closed_at)))
+                       closed=when(release.round_closed_at)))
     lines.append(participation_text(content, locale, release, rules))
     if release.round_number is None:
         return TeamReport("\n\n".join(lines), "", (), None)
