@@ -1,4 +1,4 @@
-"""Attacks on the web dashboard (issue 15): each test is a finding and FAILS while it stands.
+"""Attacks on the web dashboard (issue 15): each test is a review finding, failing before its fix.
 
 Run: .venv/bin/python -m pytest -q tests/test_dashboard_attacks.py
 """
@@ -176,7 +176,6 @@ def test_sign_in_accepts_a_cross_site_form_post(world: World, browser: Browser) 
 
 
 # ----------------------------------------------------------------------------- export
-@pytest.mark.skip(reason="fixed on main")
 def test_export_gives_the_levels_the_broadcasts_page_withholds(world: World,
                                                                browser: Browser) -> None:
     """/broadcasts withholds a distribution under 8 people, and the export blanks the audience
@@ -289,7 +288,6 @@ def _ledger_pairs_one_apart(world: World, viewer: str) -> list[tuple[str, int, i
     return found
 
 
-@pytest.mark.skip(reason="fixed on main")
 def test_chat_and_dashboard_processes_race_past_the_differencing_check(
         world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard reads the viewer's ledger, decides, and records later (pages.team:
