@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from coordinator_world import World
+from dashboard_client import Browser, site_of
 from fake_bot_api import FakeBotAPI
 
 from bot.definitions.checked import load_content
@@ -39,3 +41,11 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def browser(world: World) -> Iterator[Browser]:
+    """A browser on the dashboard over the test module's own `world` fixture."""
+    made = Browser(site_of(world))
+    yield made
+    made.close()

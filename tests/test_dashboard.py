@@ -28,13 +28,6 @@ def world(content: Content, tmp_path: Path) -> Iterator[World]:
     made.close()
 
 
-@pytest.fixture
-def browser(world: World) -> Iterator[Browser]:
-    made = Browser(site_of(world))
-    yield made
-    made.close()
-
-
 def test_dashboard_gives_a_manager_a_one_time_link(world: World) -> None:
     boss = team_world(world, respondents=6)
     assert link_for(boss).startswith("/login/")

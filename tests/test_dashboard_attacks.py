@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from coordinator_world import ADMIN, World
-from dashboard_client import Browser, Page, link_for, site_of
+from dashboard_client import Browser, Page, link_for
 from test_team_view import answer_all, team_world
 
 from bot.dashboard.security import RateLimit
@@ -28,13 +28,6 @@ WEEK_ROW = re.compile(r'<th scope="row">([^<]+)</th>\s*<td>([^<]*)</td><td>([^<]
 @pytest.fixture
 def world(content: Content, tmp_path: Path) -> Iterator[World]:
     made = World(content, "sqlite", tmp_path / "attack.db")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def browser(world: World) -> Iterator[Browser]:
-    made = Browser(site_of(world))
     yield made
     made.close()
 

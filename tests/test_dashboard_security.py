@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from coordinator_world import World
-from dashboard_client import Browser, link_for, site_of
+from dashboard_client import Browser, link_for
 from test_team_view import MANAGER, team_world
 
 from bot.dashboard.security import RateLimit, rate_key
@@ -19,13 +19,6 @@ from bot.engine.ports.directory_ops import GrantRole, LeaveTeam, RevokeRole
 @pytest.fixture
 def world(content: Content, tmp_path: Path) -> Iterator[World]:
     made = World(content, "sqlite", tmp_path / "security.db")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def browser(world: World) -> Iterator[Browser]:
-    made = Browser(site_of(world))
     yield made
     made.close()
 
