@@ -47,8 +47,8 @@ BOUNDED_LEVERAGE = 0.9
 # Exact ranks are taken modulo these primes (below 2**31, so a product of two residues fits in
 # int64); the larger of the two ranks is used, since either can only fall short of the truth.
 PRIMES = (2_147_483_647, 2_147_483_629)
-# A bound on the error of the computed row space, relative to machine epsilon, per atom and per
-# unit of condition number; generous (a factor of 10 over the usual backward-error constant).
+# A margin on the error of the computed row space (relative to machine epsilon, per unit of
+# condition number and square root of the atoms): ten times the usual constant.
 ERROR_FACTOR = 10.0
 # The most candidate groups searched one by one before refusing (safe) instead.
 SEARCH_LIMIT = 20_000
@@ -56,7 +56,7 @@ CACHE_SIZE = 256
 _VERDICTS: dict[tuple[object, ...], bool] = {}
 _INDEX: dict[str, int] = {}
 _BITS: dict[frozenset[str], int] = {}
-# Fixed seed: the same rows always get the same verdict (and a reproducible bug report).
+# Seeded, so that a run (and a bug report) can be reproduced; each exact rank draws afresh.
 _RANDOM = np.random.default_rng(20151)
 
 
@@ -159,8 +159,10 @@ def trusted_basis(matrix: np.ndarray) -> np.ndarray | None:
     if largest <= 0.0:
         return np.zeros((0, matrix.shape[1]))
     # The Gram matrix's eigenvalues are the squared singular values, each within about
-    # eps * largest; the basis below is accurate to eps * condition * atoms.
-    most_condition = TOLERANCE / (10 * ERROR_FACTOR * np.finfo(np.float64).eps * matrix.shape[1])
+    # eps * largest; the basis below is accurate to about eps * condition * sqrt(atoms) (the
+    # usual error growth of these backward-stable steps), which must stay a tenth of TOLERANCE.
+    most_condition = TOLERANCE / (10 * ERROR_FACTOR * np.finfo(np.float64).eps
+                                  * np.sqrt(matrix.shape[1]))
     strong = values >= largest / most_condition**2
     if int(strong.sum()) < len(values) and exact_rank(matrix) > int(strong.sum()):
         return None  # a real direction of the row space is too weak to compute: withhold
