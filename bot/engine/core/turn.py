@@ -55,7 +55,7 @@ class Turn(FeatureHooks):
     """The work for one event: a mutable scratchpad that ends as a Response and a Commit."""
 
     def __init__(self, engine: Host, event: Event, record: UserRecord | None, now: float):
-        self.engine = engine
+        self.engine: Host = engine
         # Content and machines are read once, so a reload between turns never splits a turn.
         self.content: Content = engine.content
         self.machines: dict[str, DialogueMachine] = engine.machines
@@ -150,9 +150,6 @@ class Turn(FeatureHooks):
 
     def action(self, question: Question, level: int) -> str | None:
         return action_for(self.content, question, level, self.user.persona, self.locale)
-
-    def hooked_features(self) -> tuple[Feature, ...]:
-        return self.engine.features
 
     # ------------------------------------------------------------------ entry
     def signature(self) -> tuple[object, ...]:
