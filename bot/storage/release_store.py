@@ -94,16 +94,26 @@ def _close_round(conn: sqlite3.Connection, op: CloseRound) -> None:
                      [(found[0], a.person, a.question, a.level) for a in op.answers])
 
 
+def _ledger_now(conn: sqlite3.Connection,
+                viewer: str) -> Callable[[str], list[frozenset[str]]]:
+    """The viewer's recorded sets per quantity, read once, each distinct set parsed once."""
+    sets: dict[str, frozenset[str]] = {}
+    by_quantity: dict[str, list[frozenset[str]]] = {}
+    for quantity, people in conn.execute("SELECT quantity, people FROM release_ledger "
+                                         "WHERE viewer = ? ORDER BY id", (viewer,)):
+        found = sets.get(people)
+        if found is None:
+            found = sets[people] = frozenset(json.loads(people))
+        by_quantity.setdefault(quantity, []).append(found)
+    return lambda quantity: by_quantity.get(quantity, [])
+
+
 def _record_release(conn: sqlite3.Connection, op: RecordRelease) -> None:
     # Inside the commit's write transaction: what another process (the chat, the dashboard)
     # released to this viewer since the turn read the ledger counts too.
     for viewer in {r.viewer for r in op.rows} if op.minimum is not None else ():
-        def ledger(quantity: str, viewer: str = viewer) -> list[frozenset[str]]:
-            return [frozenset(json.loads(r[0])) for r in conn.execute(
-                "SELECT people FROM release_ledger WHERE viewer = ? AND quantity = ? "
-                "ORDER BY id", (viewer, quantity))]
         rows = [(r.quantity, r.people) for r in op.rows if r.viewer == viewer]
-        if first_refused(rows, ledger, op.minimum or 0) is not None:
+        if first_refused(rows, _ledger_now(conn, viewer), op.minimum or 0) is not None:
             raise ReleaseConflict(RELEASED_MEANWHILE)
     conn.executemany("INSERT INTO release_ledger (viewer, quantity, source, people, at) "
                      "VALUES (?, ?, ?, ?, ?)",
